@@ -1,0 +1,218 @@
+"""OpenAPI 3.1 description of /api/v1, built from the same vocabularies the code validates with."""
+
+from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes):
+    text = {
+        "400": "Invalid input; error.field names the field",
+        "401": "Missing or invalid token",
+        "403": "Token lacks the admin role",
+        "404": "Not found",
+        "409": "Version conflict",
+        "415": "Body is not application/json",
+    }
+    return {c: {"description": text[c], **_json(_ref("Error"))} for c in codes}
+
+
+def _op(summary, role, ok, body=None, params=None, errors=("400", "401")):
+    op = {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "x-required-role": role,
+        "responses": {**ok, **_errors(*errors)},
+    }
+    if body:
+        op["requestBody"] = {"required": True, **_json(body)}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _query(name, schema, description):
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+_PHRASE_ID = {"name": "phrase_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": {"type": ["string", "null"]},
+                },
+            }
+        },
+    },
+    "SuggestRequest": {
+        "type": "object",
+        "required": ["message"],
+        "additionalProperties": False,
+        "properties": {
+            "message": {"type": "string", "minLength": 1, "maxLength": 5000},
+            "customer": {
+                "type": "object",
+                "description": "Exactly one of email, phone, id.",
+                "properties": {k: {"type": "string"} for k in ("email", "phone", "id")},
+                "additionalProperties": False,
+            },
+            "channel": {"enum": list(CHANNELS)},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+            "conversation_id": {"type": "string", "maxLength": 200},
+            "kinds": {"type": "array", "items": {"enum": list(KINDS)}, "minItems": 1},
+        },
+    },
+    "Suggestion": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": list(KINDS)},
+            "text": {"type": "string", "description": "Rendered with CRM facts; never contains braces."},
+            "template": {"type": "string"},
+            "emotions": {"type": "array", "items": {"enum": list(EMOTIONS)}},
+            "situations": {"type": "array", "items": {"enum": list(SITUATIONS)}},
+            "score": {"type": "number"},
+            "why": {"type": "string"},
+        },
+    },
+    "SuggestResponse": {
+        "type": "object",
+        "properties": {
+            "request_id": {"type": "string"},
+            "emotion": {
+                "type": "object",
+                "properties": {
+                    "label": {"enum": list(EMOTIONS)},
+                    "confidence": {"type": "number"},
+                    "scores": {"type": "object", "additionalProperties": {"type": "number"}},
+                },
+            },
+            "situations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"label": {"enum": list(SITUATIONS)}, "confidence": {"type": "number"}},
+                },
+            },
+            "suggestions": {
+                "type": "object",
+                "properties": {k: {"type": "array", "items": _ref("Suggestion")} for k in KINDS},
+            },
+            "customer": {"type": ["object", "null"]},
+            "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+        },
+    },
+    "PhraseInput": {
+        "type": "object",
+        "required": ["text", "kind"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"},
+            "text": {"type": "string", "description": "May use slots such as {first_name}."},
+            "kind": {"enum": list(KINDS)},
+            "emotions": {"type": "array", "items": {"enum": list(EMOTIONS)}},
+            "situations": {"type": "array", "items": {"enum": list(SITUATIONS)}},
+            "channels": {"type": "array", "items": {"enum": list(CHANNELS)}},
+            "language": {"type": "string", "default": "en"},
+            "status": {"enum": list(STATUSES), "default": "draft"},
+            "use_when": {"type": "string"},
+            "fallback": {"type": "string", "description": "Slot-free variant shown when slots cannot be filled."},
+            "version": {"type": "integer", "description": "On PATCH: fail with 409 unless this is current."},
+        },
+    },
+}
+_SCHEMAS["Phrase"] = {
+    "allOf": [
+        _ref("PhraseInput"),
+        {
+            "type": "object",
+            "properties": {
+                "author": {"type": "string"},
+                "created_at": {"type": "string"},
+                "updated_at": {"type": "string"},
+                "version": {"type": "integer"},
+            },
+        },
+    ]
+}
+
+
+def _paths():
+    phrase_ok = {"200": {"description": "The phrase", **_json(_ref("Phrase"))}}
+    filters = [_query(n, {"enum": list(vals)}, f"Only phrases with this {n}") for n, vals in (
+        ("kind", KINDS), ("emotion", EMOTIONS), ("situation", SITUATIONS), ("channel", CHANNELS), ("status", STATUSES)
+    )]
+    filters += [
+        _query("q", {"type": "string"}, "Text contained in the phrase or its intended use"),
+        _query("page", {"type": "integer", "minimum": 1}, "Page number, from 1"),
+        _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}, "Phrases per page (default 50)"),
+    ]
+    import_body = {
+        "type": "object",
+        "required": ["phrases"],
+        "properties": {"phrases": {"type": "array", "items": _ref("PhraseInput")}, "dry_run": {"type": "boolean"}},
+    }
+    return {
+        "/suggest": {
+            "post": _op(
+                "Understand a customer message and suggest what to say",
+                "agent",
+                {"200": {"description": "Suggestions", **_json(_ref("SuggestResponse"))}},
+                body=_ref("SuggestRequest"),
+                errors=("400", "401", "415"),
+            )
+        },
+        "/me": {"get": _op("The token's name and role", "agent", {"200": {"description": "Token owner"}}, errors=("401",))},
+        "/phrases": {
+            "get": _op("List phrases", "agent", {"200": {"description": "A page of phrases"}}, params=filters),
+            "post": _op("Create a phrase", "admin", {"201": {"description": "Created", **_json(_ref("Phrase"))}},
+                        body=_ref("PhraseInput"), errors=("400", "401", "403", "415")),
+        },
+        "/phrases/{phrase_id}": {
+            "get": _op("One phrase", "agent", phrase_ok, params=[_PHRASE_ID], errors=("401", "404")),
+            "patch": _op("Change a phrase", "admin", phrase_ok, body=_ref("PhraseInput"), params=[_PHRASE_ID],
+                         errors=("400", "401", "403", "404", "409", "415")),
+            "delete": _op("Retire a phrase", "admin", phrase_ok, params=[_PHRASE_ID], errors=("401", "403", "404")),
+        },
+        "/phrases/{phrase_id}/history": {
+            "get": _op("Every version of a phrase", "admin", {"200": {"description": "History"}},
+                       params=[_PHRASE_ID], errors=("401", "403", "404")),
+        },
+        "/phrases/import": {
+            "post": _op("Import phrases (all or nothing; dry_run shows the diff)", "admin",
+                        {"200": {"description": "Import plan and counts"}}, body=import_body,
+                        errors=("400", "401", "403", "415")),
+        },
+        "/phrases/export": {
+            "get": _op("Export every field of every phrase", "admin", {"200": {"description": "JSON or CSV"}},
+                       params=[_query("format", {"enum": ["json", "csv"]}, "Default json")],
+                       errors=("400", "401", "403")),
+        },
+    }
+
+
+def openapi_spec():
+    """The OpenAPI document for /api/v1."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "assist API", "version": "1.0.0", "description": "Agent-assist: suggestions and the phrase bank."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": _SCHEMAS,
+        },
+        "paths": _paths(),
+    }

@@ -1,0 +1,69 @@
+"""Per-app services (database, embedder, classifier, engine), kept in app.extensions["assist"]."""
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phrasebank.db import ThreadLocalDatabase, migrate, open_database, schema_version
+from phrasebank.embedder import Embedder
+from phrasebank.engine import SuggestionEngine
+
+from . import tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a request needs, built once per app."""
+
+    config: dict
+    database: ThreadLocalDatabase
+    embedder: Embedder
+    engine: SuggestionEngine = None
+    started_at: float = field(default_factory=time.time)
+
+    def schema_version(self):
+        """Migrations applied to the store."""
+        return schema_version(self.database.get())
+
+
+def prepare_database(path):
+    """Create the SQLite file if needed and apply every migration; returns the Database."""
+    db = open_database(path)
+    migrate(db)
+    tokens.migrations.apply(db)
+    return db
+
+
+def build_services(config):
+    """Open the store, load the model and classifier, build the phrase index."""
+    prepare_database(config["DATABASE"]).close()
+    database = ThreadLocalDatabase(config["DATABASE"])
+    embedder = config.get("EMBEDDER") or Embedder(
+        model=config["EMBEDDING_MODEL"],
+        backend=config["EMBEDDING_BACKEND"],
+        cache_dir=Path(config["DATA_DIR"]) / "models",
+        threads=config["EMBEDDING_THREADS"],
+    )
+    from phrasebank.understanding import classifier_for
+
+    classifier = config.get("CLASSIFIER") or classifier_for(embedder, Path(config["DATA_DIR"]) / "models")
+    services = Services(config=config, database=database, embedder=embedder)
+    services.engine = SuggestionEngine(database, embedder, classifier)
+    services.engine.refresh(force=True)
+    return services
+
+
+def secret_key(config):
+    """The configured secret key, or one generated once into the data directory (mode 0600)."""
+    if config.get("SECRET_KEY"):
+        return config["SECRET_KEY"]
+    path = Path(config["DATA_DIR"]) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,102 @@
+"""The suggestion engine: understand a message and rank the phrase bank for it."""
+
+import logging
+import threading
+import time
+import uuid
+
+from . import vectors
+from .index import PhraseIndex
+from .ranking import Context, rank
+from .store import PhraseStore
+from .vocab import KINDS
+
+log = logging.getLogger(__name__)
+
+# How often a running engine checks the store for phrases changed by another
+# process (the CLI, another worker).  Changes made through this engine are seen at once.
+REFRESH_SECONDS = 1.0
+
+
+class SuggestionEngine:
+    """Embedder + message classifier + phrase index, kept in step with the store.
+
+    ``database`` is a ThreadLocalDatabase; ``classifier`` has
+    ``understand(vector, text)``.
+    """
+
+    def __init__(self, database, embedder, classifier):
+        self.database = database
+        self.embedder = embedder
+        self.classifier = classifier
+        self._index = PhraseIndex([], vectors.np.zeros((0, 1), dtype="float32"), revision=-1)
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+
+    @property
+    def index(self):
+        """The current snapshot of approved phrases (refreshed if the store changed)."""
+        self.refresh()
+        return self._index
+
+    def refresh(self, force=False):
+        """Rebuild the index snapshot if the phrase bank changed since it was built."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < REFRESH_SECONDS:
+            return
+        self._checked_at = now
+        store = PhraseStore(self.database.get())
+        revision = store.revision()
+        if revision == self._index.revision and not force:
+            return
+        with self._lock:
+            if revision == self._index.revision and not force:
+                return
+            started = time.perf_counter()
+            approved = store.list(status="approved")
+            matrix = vectors.vectors_for(store.db, self.embedder, approved)
+            self._index = PhraseIndex(approved, matrix, revision=revision)
+            log.info("phrase index: %d approved phrases in %.0f ms", len(approved), (time.perf_counter() - started) * 1000)
+
+    def understand(self, text, vector=None):
+        """Return the classifier's Understanding of ``text``."""
+        vector = self.embedder.encode_one(text) if vector is None else vector
+        return self.classifier.understand(vector, text)
+
+    def suggest(self, message, channel=None, limit=3, facts=None, kinds=KINDS, boosts=None):
+        """Understand ``message`` and return the suggestion response body (without customer)."""
+        timing = {}
+        started = time.perf_counter()
+        index = self.index
+        vector = self.embedder.encode_one(message)
+        timing["embed"] = _ms(started)
+        mark = time.perf_counter()
+        understood = self.classifier.understand(vector, message)
+        timing["understand"] = _ms(mark)
+        mark = time.perf_counter()
+        ctx = Context(
+            emotion=understood.emotion,
+            emotion_scores=understood.scores,
+            situations=dict(understood.situations),
+            channel=channel,
+            facts=facts or {},
+            boosts=boosts or {},
+        )
+        suggestions = rank(index, vector, ctx, limit=limit, kinds=kinds)
+        timing["rank"] = _ms(mark)
+        timing["total"] = _ms(started)
+        return {
+            "request_id": uuid.uuid4().hex,
+            "emotion": {
+                "label": understood.emotion,
+                "confidence": round(float(understood.confidence), 4),
+                "scores": {k: round(float(v), 4) for k, v in understood.scores.items()},
+            },
+            "situations": [{"label": s, "confidence": round(float(c), 4)} for s, c in understood.situations],
+            "suggestions": suggestions,
+            "timing_ms": timing,
+        }
+
+
+def _ms(since):
+    return round((time.perf_counter() - since) * 1000, 3)
