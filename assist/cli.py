@@ -151,3 +151,7 @@ def phrases_export(fmt):
 def main():
     """Console-script entry point."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -48,9 +48,11 @@ def build_services(config):
         cache_dir=Path(config["DATA_DIR"]) / "models",
         threads=config["EMBEDDING_THREADS"],
     )
-    from phrasebank.understanding import classifier_for
+    classifier = config.get("CLASSIFIER")
+    if classifier is None:
+        from phrasebank.understanding import classifier_for
 
-    classifier = config.get("CLASSIFIER") or classifier_for(embedder, Path(config["DATA_DIR"]) / "models")
+        classifier = classifier_for(embedder, Path(config["DATA_DIR"]) / "models")
     services = Services(config=config, database=database, embedder=embedder)
     services.engine = SuggestionEngine(database, embedder, classifier)
     services.engine.refresh(force=True)

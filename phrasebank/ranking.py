@@ -1,8 +1,8 @@
 """Rank approved phrases for one message: similarity, emotion fit, situation fit, channel.
 
-The score is a weighted sum of three parts, each in about [0, 1]:
-semantic similarity of message and phrase (with its intended use), how much of
-the message's emotion probability the phrase's emotions cover, and how well its
+The score is a weighted sum of three parts, each in about [0, 1]: semantic
+similarity of message and phrase (with its intended use), how much of the
+message's emotion probability the phrase's emotions cover, and how well its
 situations match the detected ones.  Hard rules come first: phrases that would
 be wrong in tone (an apology to a thank-you, cheer at a bereavement, a
 situation the message is not about) are never shown, however similar.
@@ -10,13 +10,17 @@ situation the message is not about) are never shown, however similar.
 
 from dataclasses import dataclass, field
 
-from . import rules, templates
-from .vocab import KINDS, POSITIVE_OR_CALM_EMOTIONS
+import numpy as np
+
+from . import templates
+from .vocab import CHANNELS, EMOTIONS, KINDS, POSITIVE_OR_CALM_EMOTIONS, SITUATIONS
 
 WEIGHTS = {"semantic": 0.40, "emotion": 0.35, "situation": 0.25}
 # A phrase for any emotion/situation is a safe middle choice, not a perfect one.
 GENERIC_EMOTION_FIT = 0.35
 GENERIC_SITUATION_FIT = 0.5
+# When the message has a situation, general phrases give way to specific ones.
+GENERIC_SITUATION_FIT_WHEN_SPECIFIC = 0.3
 # Below this, a phrase written for other emotions is off-key for the message.
 MIN_EMOTION_FIT = 0.05
 # A situation-specific phrase needs its situation detected, or a very close match.
@@ -24,7 +28,7 @@ MIN_SITUATION_FIT = 0.2
 STRONG_SEMANTIC = 0.55
 NEAR_DUPLICATE = 0.9
 UNKNOWN_CHANNEL_PENALTY = 0.05
-CANDIDATES = 400
+CANDIDATES = 2000
 
 
 @dataclass
@@ -39,101 +43,114 @@ class Context:
     boosts: dict = field(default_factory=dict)  # phrase id -> additive score (e.g. feedback)
 
 
-def exclusion(phrase, ctx):
-    """Return why a phrase must not be shown for this message, or None."""
-    text = phrase["text"]
-    calm = ctx.emotion in POSITIVE_OR_CALM_EMOTIONS
-    if calm and (phrase["kind"] == "apology" or rules.is_apologetic(text)):
+@dataclass
+class Scores:
+    """Every phrase's score parts for one message, as arrays aligned with the index."""
+
+    semantic: np.ndarray
+    emotion: np.ndarray
+    situation: np.ndarray
+    total: np.ndarray
+    excluded: np.ndarray  # bool: never show
+
+
+def score_all(index, vector, ctx):
+    """Score every phrase in ``index`` for the message; returns Scores."""
+    n = len(index)
+    semantic = np.full(n, -1.0, dtype=np.float32)
+    positions, sims = index.search(vector, CANDIDATES)
+    semantic[positions] = sims
+    emotion_vec = np.array([ctx.emotion_scores.get(e, 0.0) for e in EMOTIONS], dtype=np.float32)
+    situation_vec = np.array([ctx.situations.get(s, 0.0) for s in SITUATIONS], dtype=np.float32)
+    generic_emotion = index.emotions.sum(axis=1) == 0
+    generic_situation = index.situations.sum(axis=1) == 0
+    emotion = np.where(generic_emotion, GENERIC_EMOTION_FIT, np.minimum(index.emotions @ emotion_vec, 1.0))
+    generic_fit = GENERIC_SITUATION_FIT_WHEN_SPECIFIC if ctx.situations else GENERIC_SITUATION_FIT
+    situation = np.where(generic_situation, generic_fit, (index.situations * situation_vec).max(axis=1, initial=0.0))
+    total = WEIGHTS["semantic"] * semantic + WEIGHTS["emotion"] * emotion + WEIGHTS["situation"] * situation
+    excluded = _excluded(index, ctx, emotion, situation, semantic, generic_emotion, generic_situation)
+    restricted = index.channels.sum(axis=1) > 0
+    if not ctx.channel:
+        total = total - UNKNOWN_CHANNEL_PENALTY * restricted
+    for phrase_id, boost in ctx.boosts.items():
+        if phrase_id in index.by_id:
+            total[index.by_id[phrase_id]] += boost
+    return Scores(semantic, emotion, situation, total, excluded)
+
+
+def _excluded(index, ctx, emotion, situation, semantic, generic_emotion, generic_situation):
+    excluded = semantic < -0.99  # not retrieved
+    if ctx.emotion in POSITIVE_OR_CALM_EMOTIONS:
+        excluded |= index.apologetic
+    if "bereavement" in ctx.situations:
+        excluded |= index.cheerful
+    if "praise" not in ctx.situations:
+        excluded |= index.praise
+    if ctx.channel:
+        restricted = index.channels.sum(axis=1) > 0
+        excluded |= restricted & (index.channels[:, CHANNELS.index(ctx.channel)] == 0)
+    excluded |= ~generic_emotion & (emotion < MIN_EMOTION_FIT)
+    excluded |= ~generic_situation & (situation < MIN_SITUATION_FIT) & (semantic < STRONG_SEMANTIC)
+    return excluded
+
+
+def exclusion(index, position, ctx, scores):
+    """Why the phrase at ``position`` is not shown for this message (None if it may be)."""
+    if not scores.excluded[position]:
+        return None
+    if ctx.emotion in POSITIVE_OR_CALM_EMOTIONS and index.apologetic[position]:
         return "apologetic for a grateful or neutral message"
-    if "bereavement" in ctx.situations and (rules.is_cheerful(text) or "praise" in phrase["situations"]):
+    if "bereavement" in ctx.situations and index.cheerful[position]:
         return "too cheerful for a bereavement"
-    if "praise" in phrase["situations"] and "praise" not in ctx.situations:
+    if index.praise[position] and "praise" not in ctx.situations:
         return "thanks for praise the customer did not give"
-    if phrase["channels"] and ctx.channel and ctx.channel not in phrase["channels"]:
-        return f"written for {', '.join(phrase['channels'])}, not {ctx.channel}"
-    return None
+    if scores.emotion[position] < MIN_EMOTION_FIT:
+        return "written for other emotions"
+    if scores.situation[position] < MIN_SITUATION_FIT:
+        return "written for another situation"
+    return f"not written for the {ctx.channel} channel"
 
 
-def emotion_fit(phrase, ctx):
-    """Share of the message's emotion probability that the phrase is written for."""
-    if not phrase["emotions"]:
-        return GENERIC_EMOTION_FIT
-    return min(1.0, sum(ctx.emotion_scores.get(e, 0.0) for e in phrase["emotions"]))
-
-
-def situation_fit(phrase, ctx):
-    """Confidence of the best detected situation the phrase is written for."""
-    if not phrase["situations"]:
-        return GENERIC_SITUATION_FIT if not ctx.situations else GENERIC_SITUATION_FIT * 0.6
-    return max((ctx.situations.get(s, 0.0) for s in phrase["situations"]), default=0.0)
-
-
-def score(phrase, similarity, ctx):
-    """Return (score, parts) for a phrase, or (None, reason) when it must not be shown."""
-    reason = exclusion(phrase, ctx)
-    if reason:
-        return None, reason
-    emo, sit = emotion_fit(phrase, ctx), situation_fit(phrase, ctx)
-    if phrase["emotions"] and emo < MIN_EMOTION_FIT:
-        return None, "written for other emotions"
-    if phrase["situations"] and sit < MIN_SITUATION_FIT and similarity < STRONG_SEMANTIC:
-        return None, "written for another situation"
-    total = WEIGHTS["semantic"] * similarity + WEIGHTS["emotion"] * emo + WEIGHTS["situation"] * sit
-    if phrase["channels"] and not ctx.channel:
-        total -= UNKNOWN_CHANNEL_PENALTY
-    total += ctx.boosts.get(phrase["id"], 0.0)
-    return total, {"semantic": similarity, "emotion": emo, "situation": sit}
-
-
-def explain(phrase, parts, ctx):
+def explain(phrase, scores, position, ctx):
     """One line an agent or admin can read: why this phrase ranks where it does."""
-    bits = []
-    if phrase["emotions"]:
-        bits.append(f"fits {ctx.emotion} ({parts['emotion']:.2f})")
-    else:
-        bits.append("fits any emotion")
+    bits = [f"fits {ctx.emotion} ({scores.emotion[position]:.2f})" if phrase["emotions"] else "fits any emotion"]
     matched = [s for s in phrase["situations"] if s in ctx.situations]
     if matched:
-        bits.append("about " + ", ".join(s.replace("_", " ") for s in matched) + f" ({parts['situation']:.2f})")
-    bits.append(f"similar to the message ({parts['semantic']:.2f})")
+        names = ", ".join(s.replace("_", " ") for s in matched)
+        bits.append(f"about {names} ({scores.situation[position]:.2f})")
+    bits.append(f"similar to the message ({scores.semantic[position]:.2f})")
+    if ctx.boosts.get(phrase["id"]):
+        bits.append(f"agent feedback ({ctx.boosts[phrase['id']]:+.2f})")
     return "; ".join(bits)
 
 
 def rank(index, vector, ctx, limit=3, kinds=KINDS):
     """Return {kind: [suggestion, ...]} with at most ``limit`` suggestions per kind."""
-    scored = []
-    for position, similarity in index.search(vector, CANDIDATES):
+    chosen = {kind: [] for kind in kinds}
+    if not len(index):
+        return chosen
+    scores = score_all(index, vector, ctx)
+    wanted = np.isin(index.kind, [KINDS.index(k) for k in kinds])
+    order = np.argsort(-np.where(scores.excluded | ~wanted, -np.inf, scores.total), kind="stable")
+    taken = {kind: [] for kind in kinds}
+    for position in order:
+        if scores.excluded[position] or not wanted[position]:
+            break
         phrase = index.phrases[position]
-        if phrase["kind"] not in kinds:
-            continue
-        total, parts = score(phrase, similarity, ctx)
-        if total is None:
+        kind = phrase["kind"]
+        if len(chosen[kind]) >= limit or any(index.similarity(position, o) > NEAR_DUPLICATE for o in taken[kind]):
             continue
         text = templates.render(phrase["text"], ctx.facts, phrase.get("fallback"))
         if text is None:
             continue
-        scored.append((total, position, parts, text))
-    scored.sort(key=lambda item: -item[0])
-    return _pick(index, scored, ctx, limit, kinds)
-
-
-def _pick(index, scored, ctx, limit, kinds):
-    """Take the best per kind, skipping near-duplicates of phrases already taken."""
-    chosen = {kind: [] for kind in kinds}
-    taken = {kind: [] for kind in kinds}
-    for total, position, parts, text in scored:
-        phrase = index.phrases[position]
-        kind = phrase["kind"]
-        if len(chosen[kind]) >= limit:
-            continue
-        if any(index.similarity(position, other) > NEAR_DUPLICATE for other in taken[kind]):
-            continue
         taken[kind].append(position)
-        chosen[kind].append(_suggestion(phrase, text, total, parts, ctx))
+        chosen[kind].append(_suggestion(phrase, text, scores, position, ctx))
+        if all(len(items) >= limit for items in chosen.values()):
+            break
     return chosen
 
 
-def _suggestion(phrase, text, total, parts, ctx):
+def _suggestion(phrase, text, scores, position, ctx):
     return {
         "id": phrase["id"],
         "kind": phrase["kind"],
@@ -141,6 +158,6 @@ def _suggestion(phrase, text, total, parts, ctx):
         "template": phrase["text"],
         "emotions": phrase["emotions"],
         "situations": phrase["situations"],
-        "score": round(float(total), 4),
-        "why": explain(phrase, parts, ctx),
+        "score": round(float(scores.total[position]), 4),
+        "why": explain(phrase, scores, position, ctx),
     }
