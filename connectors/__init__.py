@@ -1,13 +1,32 @@
-"""CRM connectors behind one small interface and one registry. No Flask here.
+"""CRM connectors behind one small interface and one registry. No Flask here."""
 
-The registry is empty until the CRM issue lands; the embedded store will
-register through it exactly as a third-party connector would.
-"""
+from .base import (
+    Activity,
+    AuthFailed,
+    Connector,
+    ConnectorError,
+    Customer,
+    CustomerRecord,
+    NotConfigured,
+    RateLimited,
+    Ticket,
+    Unavailable,
+)
+from .registry import FACTORIES, Context, build_connectors, register
 
-REGISTRY = {}
-
-
-def register(name, factory):
-    """Register a connector factory under ``name``."""
-    REGISTRY[name] = factory
-    return factory
+__all__ = [
+    "FACTORIES",
+    "Activity",
+    "AuthFailed",
+    "Connector",
+    "ConnectorError",
+    "Context",
+    "Customer",
+    "CustomerRecord",
+    "NotConfigured",
+    "RateLimited",
+    "Ticket",
+    "Unavailable",
+    "build_connectors",
+    "register",
+]

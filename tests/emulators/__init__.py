@@ -1,0 +1,1 @@
+"""Local HTTP servers that behave like each CRM's documented API, for connector tests."""
