@@ -25,8 +25,10 @@ def create_app(test_config=None):
     register_error_handlers(app)
 
     from .api import api
+    from .customers import customers
     from .health import health
 
     app.register_blueprint(health)
     app.register_blueprint(api)
+    app.register_blueprint(customers)
     return app

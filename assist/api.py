@@ -6,6 +6,7 @@ from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES
 from phrasebank.io import dump_phrases
 from phrasebank.store import PhraseStore
 
+from . import assistant
 from . import validation as v
 from .auth import require
 from .errors import bad_request
@@ -13,8 +14,10 @@ from .openapi import openapi_spec
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-SUGGEST_FIELDS = ("message", "customer", "channel", "limit", "conversation_id", "kinds")
-CUSTOMER_KEYS = ("email", "phone", "id")
+SUGGEST_FIELDS = ("message", "customer", "channel", "limit", "conversation_id", "kinds", "conversation", "agent_name")
+CONVERSATION_ROLES = ("customer", "agent")
+MAX_CONVERSATION = 50
+CUSTOMER_KEYS = ("email", "phone", "id")  # also used by the customers blueprint
 PHRASE_FILTERS = {"kind": KINDS, "emotion": EMOTIONS, "situation": SITUATIONS, "channel": CHANNELS, "status": STATUSES}
 
 
@@ -41,6 +44,27 @@ def _customer_ref(body):
     return {key: v.text(customer, key, required=True, max_chars=320, field=f"customer.{key}")}
 
 
+def _conversation(body):
+    """Validate earlier messages of this conversation: [{"role", "text"}], oldest first."""
+    conversation = body.get("conversation")
+    if conversation is None:
+        return None
+    if not isinstance(conversation, list) or len(conversation) > MAX_CONVERSATION:
+        raise bad_request(f"conversation must be a list of at most {MAX_CONVERSATION} messages.", "conversation")
+    clean = []
+    for i, item in enumerate(conversation):
+        if not isinstance(item, dict):
+            raise bad_request("each conversation message must be an object.", f"conversation[{i}]", "wrong_type")
+        v.reject_unknown(item, ("role", "text"), prefix=f"conversation[{i}].")
+        role = v.choice(item, "role", CONVERSATION_ROLES, field=f"conversation[{i}].role")
+        if role is None:
+            raise bad_request("role is required.", f"conversation[{i}].role", "missing")
+        text = v.text(item, "text", required=True, max_chars=current_app.config["MAX_MESSAGE_CHARS"],
+                      field=f"conversation[{i}].text")
+        clean.append({"role": role, "text": text})
+    return clean
+
+
 def _kinds(body):
     kinds = body.get("kinds")
     if kinds is None:
@@ -57,12 +81,15 @@ def suggest():
     body = v.json_body()
     v.reject_unknown(body, SUGGEST_FIELDS)
     message = v.text(body, "message", required=True, max_chars=current_app.config["MAX_MESSAGE_CHARS"])
-    _customer_ref(body)
+    customer = _customer_ref(body)
     channel = v.choice(body, "channel", CHANNELS)
     limit = v.integer(body, "limit", 1, 10, 3)
     v.text(body, "conversation_id", max_chars=200)
-    result = _services().engine.suggest(message, channel=channel, limit=limit, kinds=_kinds(body))
-    result["customer"] = None  # filled from the CRM once connectors land
+    agent_name = v.text(body, "agent_name", max_chars=80)
+    result = assistant.suggest(
+        _services(), message, customer_ref=customer, conversation=_conversation(body), channel=channel,
+        limit=limit, kinds=_kinds(body), agent_name=agent_name,
+    )
     return jsonify(result)
 
 

@@ -28,9 +28,15 @@ def cli():
 
 
 def initialise(settings, announce=True):
-    """Create the store, load the default bank, create first tokens; returns tokens created."""
+    """Create the store, load the default bank and demo data, create first tokens; returns tokens created."""
     db = prepare_database(settings["DATABASE"])
     added = load_default_bank(PhraseStore(db))
+    if int(settings.get("DEMO_DATA", 1)):
+        from connectors.demo import seed_demo
+
+        seeded = seed_demo(db, region=settings.get("PHONE_REGION", "US"))
+        if seeded and announce:
+            click.echo(f"Demo CRM data: {seeded['customers']} customers seeded into the embedded store.", err=True)
     created = {}
     if tokens.count_tokens(db) == 0:
         created = {
@@ -146,6 +152,64 @@ def phrases_import(file, fmt, dry_run, author):
 def phrases_export(fmt):
     """Write every field of every phrase to stdout."""
     click.echo(dump_phrases(PhraseStore(_store_db()).export(), fmt), nl=False)
+
+
+@cli.group()
+def crm():
+    """The embedded CRM store: import customers and interactions."""
+
+
+@crm.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", default="import", show_default=True, help="Name recorded as the records' origin.")
+def crm_import(file, source):
+    """Load customers, tickets and activities from JSON or a flat CSV into the local store (all or nothing)."""
+    from connectors.base import ConnectorError
+    from connectors.localstore import LocalStore, read_crm_file
+
+    settings = _settings()
+    try:
+        counts = LocalStore(_store_db(), settings["PHONE_REGION"]).import_customers(read_crm_file(file), source)
+    except ConnectorError as e:
+        raise click.ClickException(e.message) from e
+    click.echo(", ".join(f"{n} {k}" for k, n in counts.items()) + " imported", err=True)
+
+
+@cli.command()
+@click.argument("connector")
+@click.option("--since", help="Only customers updated since this date (YYYY-MM-DD).")
+@click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted sync.")
+def sync(connector, since, restart):
+    """Backfill the local store from CONNECTOR (resumes after an interruption)."""
+    from connectors import Context, ConnectorError, build_connectors
+    from connectors.sync import sync as run_sync
+    from phrasebank.db import ThreadLocalDatabase
+
+    settings = _settings()
+    if since and not _is_date(since):
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--since")
+    db = _store_db()
+    context = Context(database=ThreadLocalDatabase(settings["DATABASE"]), region=settings["PHONE_REGION"])
+    built, problems = build_connectors([connector], settings["CONNECTOR_SETTINGS"], context)
+    if connector in problems:
+        raise click.ClickException(f"{connector}: {problems[connector]}")
+    with click.progressbar(length=0, label=f"Syncing {connector}", show_pos=True) as bar:
+        try:
+            stored = run_sync(db, built[connector], since=since, restart=restart, region=settings["PHONE_REGION"],
+                              on_page=bar.update)
+        except (ConnectorError, NotImplementedError) as e:
+            raise click.ClickException(f"{getattr(e, 'message', e)}; run the same command again to resume") from e
+    click.echo(f"{stored} customers synced from {connector}", err=True)
+
+
+def _is_date(text):
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def main():

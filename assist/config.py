@@ -14,11 +14,40 @@ SETTINGS = (
     ("ASSIST_EMBEDDING_BACKEND", "onnx", "`onnx` (served by onnxruntime, measured fastest) or `torch`."),
     ("ASSIST_EMBEDDING_THREADS", "2", "onnxruntime intra-op threads for one encode."),
     ("ASSIST_MAX_MESSAGE_CHARS", "5000", "Longest customer message accepted by `/api/v1/suggest`."),
+    ("ASSIST_CONNECTORS", "local", "Comma list of enabled CRM connectors: local, hubspot, zendesk, salesforce, freshdesk, chatwoot."),
+    ("ASSIST_CARD_TTL", "300", "Seconds a remote CRM card is fresh; after that it is served stale and refreshed in the background."),
+    ("ASSIST_CRM_DEADLINE_MS", "300", "Longest `/api/v1/suggest` waits for a CRM with nothing cached."),
+    ("ASSIST_CONTEXT_DEADLINE_MS", "3000", "Longest `/api/v1/customers/context` waits for a CRM with nothing cached."),
+    ("ASSIST_REPEAT_WINDOW_DAYS", "30", "Window for counting repeat contacts about the same problem."),
+    ("ASSIST_PHONE_REGION", "US", "Region for phone numbers typed without a country code (ISO 3166, e.g. GB)."),
+    ("ASSIST_DEMO_DATA", "1", "Seed a dozen demo customers into an empty embedded store at `assist init` (0 to skip)."),
     ("ASSIST_SECRET_KEY", "generated into the data dir", "Key for signing session cookies; generated once if unset."),
     ("ASSIST_LOG_LEVEL", "INFO", "Python logging level."),
 )
 
-_INT_KEYS = {"PORT", "THREADS", "EMBEDDING_THREADS", "MAX_MESSAGE_CHARS"}
+_INT_KEYS = {"PORT", "THREADS", "EMBEDDING_THREADS", "MAX_MESSAGE_CHARS", "CARD_TTL", "CRM_DEADLINE_MS",
+             "CONTEXT_DEADLINE_MS", "REPEAT_WINDOW_DAYS", "DEMO_DATA"}
+# Per-connector credentials and base URLs; read by each connector from the environment.
+CONNECTOR_SETTINGS = (
+    ("ASSIST_HUBSPOT_TOKEN", "", "HubSpot private-app or OAuth access token."),
+    ("ASSIST_HUBSPOT_BASE_URL", "https://api.hubapi.com", "HubSpot API base URL."),
+    ("ASSIST_HUBSPOT_PORTAL_ID", "", "HubSpot account id, for links back to records."),
+    ("ASSIST_HUBSPOT_CLOSED_STAGES", "4", "Comma list of ticket pipeline stage ids that mean closed."),
+    ("ASSIST_HUBSPOT_APP_URL", "https://app.hubspot.com", "HubSpot app URL for links (EU accounts: https://app-eu1.hubspot.com)."),
+    ("ASSIST_ZENDESK_SUBDOMAIN", "", "Zendesk subdomain (`acme` for acme.zendesk.com)."),
+    ("ASSIST_ZENDESK_BASE_URL", "https://<subdomain>.zendesk.com", "Zendesk base URL (overrides the subdomain)."),
+    ("ASSIST_ZENDESK_EMAIL", "", "Email of the Zendesk agent the API token belongs to."),
+    ("ASSIST_ZENDESK_API_TOKEN", "", "Zendesk API token."),
+    ("ASSIST_SALESFORCE_LOGIN_URL", "", "Salesforce My Domain or login URL for the OAuth token request."),
+    ("ASSIST_SALESFORCE_CLIENT_ID", "", "Consumer key of the app using the client-credentials flow."),
+    ("ASSIST_SALESFORCE_CLIENT_SECRET", "", "Consumer secret of that app."),
+    ("ASSIST_SALESFORCE_API_VERSION", "v60.0", "Salesforce REST API version."),
+    ("ASSIST_FRESHDESK_BASE_URL", "", "Freshdesk base URL, e.g. https://acme.freshdesk.com."),
+    ("ASSIST_FRESHDESK_API_KEY", "", "Freshdesk agent API key."),
+    ("ASSIST_CHATWOOT_BASE_URL", "", "Chatwoot installation URL."),
+    ("ASSIST_CHATWOOT_ACCOUNT_ID", "", "Chatwoot account id."),
+    ("ASSIST_CHATWOOT_API_TOKEN", "", "Chatwoot user access token."),
+)
 
 
 def defaults():
@@ -35,6 +64,14 @@ def defaults():
         "MAX_MESSAGE_CHARS": 5000,
         "SECRET_KEY": None,
         "LOG_LEVEL": "INFO",
+        "CONNECTORS": "local",
+        "CARD_TTL": 300,
+        "CRM_DEADLINE_MS": 300,
+        "CONTEXT_DEADLINE_MS": 3000,
+        "REPEAT_WINDOW_DAYS": 30,
+        "PHONE_REGION": "US",
+        "DEMO_DATA": 1,
+        "CONNECTOR_SETTINGS": None,  # mapping of ASSIST_<VENDOR>_* values; None = the environment
     }
 
 
@@ -43,6 +80,8 @@ def from_environment(environ=None):
     environ = os.environ if environ is None else environ
     config = defaults()
     for key in config:
+        if key == "CONNECTOR_SETTINGS":
+            continue
         value = environ.get(f"ASSIST_{key}")
         if value not in (None, ""):
             config[key] = int(value) if key in _INT_KEYS else value
@@ -55,4 +94,6 @@ def finish(config):
     config["DATA_DIR"] = str(data_dir)
     if not config.get("DATABASE"):
         config["DATABASE"] = str(data_dir / "assist.db")
+    if config.get("CONNECTOR_SETTINGS") is None:
+        config["CONNECTOR_SETTINGS"] = {k: v for k, v in os.environ.items() if k.startswith("ASSIST_")}
     return config

@@ -14,11 +14,12 @@ def healthz():
     store = PhraseStore(services.database.get())
     return jsonify(
         {
-            "status": "ok",
+            "status": "ok" if all(c["status"] == "ok" for c in services.context.health.values()) else "degraded",
             "model": services.embedder.name,
             "embedding_runtime": services.embedder.runtime,
             "approved_phrases": store.count(status="approved"),
             "indexed_phrases": len(services.engine.index),
             "schema_version": services.schema_version(),
+            "connectors": services.context.health,
         }
     )

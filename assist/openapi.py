@@ -74,6 +74,47 @@ _SCHEMAS = {
             "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
             "conversation_id": {"type": "string", "maxLength": 200},
             "kinds": {"type": "array", "items": {"enum": list(KINDS)}, "minItems": 1},
+            "conversation": {
+                "type": "array",
+                "maxItems": 50,
+                "description": "Earlier messages of this conversation, oldest first.",
+                "items": {
+                    "type": "object",
+                    "required": ["role", "text"],
+                    "properties": {"role": {"enum": ["customer", "agent"]}, "text": {"type": "string"}},
+                },
+            },
+            "agent_name": {"type": "string", "maxLength": 80, "description": "Fills the {agent_name} slot."},
+        },
+    },
+    "CustomerCard": {
+        "type": "object",
+        "properties": {
+            "status": {"enum": ["ok", "not_found", "pending", "error"]},
+            "customer": {
+                "type": ["object", "null"],
+                "properties": {
+                    **{k: {"type": ["string", "null"]} for k in ("name", "email", "phone", "company", "tier")},
+                    "sources": {"type": "array", "items": {"type": "string"}},
+                    "links": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "open_tickets": {"type": "array", "items": {"type": "object"}},
+            "recent_interactions": {"type": "array", "items": {"type": "object"}},
+            "repeat_contact": {
+                "type": ["object", "null"],
+                "properties": {
+                    "count": {"type": "integer"},
+                    "since": {"type": "string", "format": "date"},
+                    "window_days": {"type": "integer"},
+                    "related_ticket": {"type": "object"},
+                },
+            },
+            "follow_ups_due": {"type": "array", "items": {"type": "object"}},
+            "already_told_us": {"type": "array", "items": {"type": "object"}},
+            "stale": {"type": "boolean"},
+            "fetched_at": {"type": ["string", "null"]},
+            "errors": {"type": "array", "items": {"type": "object"}},
         },
     },
     "Suggestion": {
@@ -112,7 +153,7 @@ _SCHEMAS = {
                 "type": "object",
                 "properties": {k: {"type": "array", "items": _ref("Suggestion")} for k in KINDS},
             },
-            "customer": {"type": ["object", "null"]},
+            "customer": {"oneOf": [_ref("CustomerCard"), {"type": "null"}]},
             "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}},
         },
     },
@@ -173,6 +214,15 @@ def _paths():
                 {"200": {"description": "Suggestions", **_json(_ref("SuggestResponse"))}},
                 body=_ref("SuggestRequest"),
                 errors=("400", "401", "415"),
+            )
+        },
+        "/customers/context": {
+            "get": _op(
+                "The customer card: identity, open tickets, repeat contact, follow-ups, facts already given",
+                "agent",
+                {"200": {"description": "The card; status says ok, not_found, pending or error",
+                         **_json(_ref("CustomerCard"))}},
+                params=[_query(k, {"type": "string"}, f"Customer {k} (give exactly one)") for k in ("email", "phone", "id")],
             )
         },
         "/me": {"get": _op("The token's name and role", "agent", {"200": {"description": "Token owner"}}, errors=("401",))},

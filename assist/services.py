@@ -6,9 +6,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from connectors import Context, build_connectors
+from connectors import context as crm_context
+from connectors import local as crm_local
+from connectors import sync as crm_sync
+from connectors.context import CustomerContext
 from phrasebank.db import ThreadLocalDatabase, migrate, open_database, schema_version
 from phrasebank.embedder import Embedder
 from phrasebank.engine import SuggestionEngine
+from phrasebank.vectors import cached_vectors
 
 from . import tokens
 
@@ -23,6 +29,7 @@ class Services:
     database: ThreadLocalDatabase
     embedder: Embedder
     engine: SuggestionEngine = None
+    context: CustomerContext = None
     started_at: float = field(default_factory=time.time)
 
     def schema_version(self):
@@ -34,7 +41,8 @@ def prepare_database(path):
     """Create the SQLite file if needed and apply every migration; returns the Database."""
     db = open_database(path)
     migrate(db)
-    tokens.migrations.apply(db)
+    for migration_set in (tokens.migrations, crm_local.migrations, crm_context.migrations, crm_sync.migrations):
+        migration_set.apply(db)
     return db
 
 
@@ -56,7 +64,22 @@ def build_services(config):
     services = Services(config=config, database=database, embedder=embedder)
     services.engine = SuggestionEngine(database, embedder, classifier)
     services.engine.refresh(force=True)
+    services.context = build_context(config, database, embedder)
     return services
+
+
+def build_context(config, database, embedder):
+    """The enabled CRM connectors behind one CustomerContext; misconfigured ones are reported, not fatal."""
+    names = [n.strip() for n in config["CONNECTORS"].split(",") if n.strip()]
+    connectors, problems = build_connectors(
+        names, config["CONNECTOR_SETTINGS"], Context(database=database, region=config["PHONE_REGION"])
+    )
+
+    def embed(texts):
+        return cached_vectors(database.get(), embedder, texts)
+
+    return CustomerContext(connectors, database, embed=embed, problems=problems, ttl=config["CARD_TTL"],
+                           region=config["PHONE_REGION"], window_days=config["REPEAT_WINDOW_DAYS"])
 
 
 def secret_key(config):

@@ -139,6 +139,15 @@ class Connector:
         """Return the customer's notes, tasks and other activities (all pages), newest first."""
         raise NotImplementedError
 
+    def customer_pages(self, since=None, cursor=None):
+        """Yield ``(customers, next_cursor)`` pages of every customer updated since ``since``.
+
+        ``cursor`` resumes after an interrupted sync; ``next_cursor`` is None on
+        the last page.  Used by `assist sync`; connectors that cannot list
+        customers leave this unimplemented.
+        """
+        raise NotImplementedError(f"{self.name} cannot list customers for a sync")
+
     def record(self, email=None, phone=None, customer_id=None, since=None):
         """Customer plus tickets and activities in one call, or None if not found."""
         customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (3.05, 10)  # (connect, read) seconds
 RETRY_STATUSES = {500, 502, 503, 504, 423, 477}
+# A server answering "Retry-After: 0" forever must not make us hammer it: its
+# waits have a floor, and throttled attempts a cap.
+MIN_THROTTLE_WAIT = 0.1
+MAX_THROTTLED_ATTEMPTS = 10
 
 
 def retry_after_seconds(response, now=None):
@@ -78,8 +82,8 @@ class HttpClient:
             if response is not None:
                 throttled, wait = self.throttle(response)
                 if throttled:
-                    wait = wait if wait is not None else self._backoff(attempt)
-                    if waited + wait > self.max_wait:
+                    wait = max(MIN_THROTTLE_WAIT, wait) if wait is not None else self._backoff(attempt)
+                    if waited + wait > self.max_wait or attempt >= MAX_THROTTLED_ATTEMPTS:
                         raise RateLimited(f"{self.connector} is rate limiting us; retry in {wait:.0f} s",
                                           self.connector, retry_after=wait)
                     problem = f"throttled ({response.status_code})"
@@ -113,10 +117,14 @@ class HttpClient:
         if response.status_code == 404 and allow_404:
             return None
         if response.status_code in (401, 403):
-            raise AuthFailed(f"{self.connector} refused our credentials (HTTP {response.status_code})", self.connector)
-        if response.status_code >= 400:
-            raise ConnectorError(f"{self.connector} answered HTTP {response.status_code}", self.connector)
-        return response
+            error = AuthFailed(f"{self.connector} refused our credentials (HTTP {response.status_code})", self.connector)
+        elif response.status_code >= 400:
+            error = ConnectorError(f"{self.connector} answered HTTP {response.status_code}", self.connector)
+        else:
+            return response
+        # Vendors put the reason in the body (error codes, never our secrets); keep it for callers.
+        error.status_code, error.body = response.status_code, response.text[:2000]
+        raise error
 
     def json(self, method, path, allow_404=False, **kwargs):
         """Send a request and return its JSON body (None for an allowed 404)."""

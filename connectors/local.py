@@ -67,6 +67,7 @@ class LocalConnector(Connector):
     """
 
     name = "local"
+    cacheable = False  # always current and fast: read it directly, never from the card cache
 
     def __init__(self, database, region="US"):
         self.database = database

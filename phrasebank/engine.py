@@ -63,21 +63,35 @@ class SuggestionEngine:
         vector = self.embedder.encode_one(text) if vector is None else vector
         return self.classifier.understand(vector, text)
 
-    def suggest(self, message, channel=None, limit=3, facts=None, kinds=KINDS, boosts=None):
-        """Understand ``message`` and return the suggestion response body (without customer)."""
+    def embed(self, text):
+        """The unit vector of one text."""
+        return self.embedder.encode_one(text)
+
+    def suggest(self, message, channel=None, limit=3, facts=None, kinds=KINDS, boosts=None, vector=None,
+                extra_situations=None):
+        """Understand ``message`` and return the suggestion response body (without customer).
+
+        ``vector`` is the message's embedding if the caller already has it;
+        ``extra_situations`` ({label: confidence}) adds what the CRM knows, such
+        as a repeat contact, to what the message itself says.
+        """
         timing = {}
         started = time.perf_counter()
         index = self.index
-        vector = self.embedder.encode_one(message)
+        if vector is None:
+            vector = self.embedder.encode_one(message)
         timing["embed"] = _ms(started)
         mark = time.perf_counter()
         understood = self.classifier.understand(vector, message)
         timing["understand"] = _ms(mark)
         mark = time.perf_counter()
+        situations = dict(understood.situations)
+        for label, confidence in (extra_situations or {}).items():
+            situations[label] = max(confidence, situations.get(label, 0.0))
         ctx = Context(
             emotion=understood.emotion,
             emotion_scores=understood.scores,
-            situations=dict(understood.situations),
+            situations=situations,
             channel=channel,
             facts=facts or {},
             boosts=boosts or {},
@@ -92,7 +106,10 @@ class SuggestionEngine:
                 "confidence": round(float(understood.confidence), 4),
                 "scores": {k: round(float(v), 4) for k, v in understood.scores.items()},
             },
-            "situations": [{"label": s, "confidence": round(float(c), 4)} for s, c in understood.situations],
+            "situations": [
+                {"label": s, "confidence": round(float(c), 4)}
+                for s, c in sorted(situations.items(), key=lambda item: -item[1])
+            ],
             "suggestions": suggestions,
             "timing_ms": timing,
         }

@@ -15,7 +15,11 @@ def vectors_for(db, embedder, phrase_list):
     A phrase whose embedding text and model are unchanged reuses its stored
     vector; new ones are embedded in batches and stored.
     """
-    texts = [phrases.embedding_text(p) for p in phrase_list]
+    return cached_vectors(db, embedder, [phrases.embedding_text(p) for p in phrase_list])
+
+
+def cached_vectors(db, embedder, texts):
+    """Vectors for any texts, stored by content hash so each distinct text is embedded once."""
     hashes = [phrases.content_hash(embedder.name, t) for t in texts]
     stored = _load(db, embedder.name, set(hashes))
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in stored}.items())

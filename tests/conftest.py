@@ -22,6 +22,12 @@ CACHE = Path(__file__).parent / ".cache"
 
 
 @pytest.fixture(scope="session")
+def model_cache():
+    """Where the ONNX export of the model is cached across test runs."""
+    return CACHE / "models"
+
+
+@pytest.fixture(scope="session")
 def embedder():
     """The real default embedding model, served by the lean ONNX runner."""
     return Embedder(cache_dir=CACHE / "models").load()

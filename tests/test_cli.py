@@ -14,13 +14,12 @@ from click.testing import CliRunner
 
 from assist.cli import cli
 
-from .conftest import CACHE
 
 
 @pytest.fixture
-def env(tmp_path, embedder):
+def env(tmp_path, embedder, model_cache):
     """ASSIST_DATA_DIR in a temp dir, sharing the session's ONNX export so nothing is re-exported."""
-    (tmp_path / "models").symlink_to((CACHE / "models").resolve(), target_is_directory=True)
+    (tmp_path / "models").symlink_to(model_cache.resolve(), target_is_directory=True)
     return {"ASSIST_DATA_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
 
 

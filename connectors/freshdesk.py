@@ -1,0 +1,279 @@
+"""Freshdesk (API v2): contacts, the tickets they requested, and the conversations on recent tickets.
+
+Basic auth with the API key as user name and ``X`` as password, ``page``/``per_page``
+pagination followed through the ``Link: <...>; rel="next"`` header, and 429 +
+Retry-After throttling; see docs/connectors/freshdesk.md.
+"""
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, urlsplit
+
+import phonenumbers
+
+from .base import Activity, Connector, Customer, CustomerRecord, NotConfigured, Ticket, Unavailable
+from .http import DEFAULT_TIMEOUT, HttpClient
+from .phones import national_digits, to_e164
+from .registry import register
+
+log = logging.getLogger(__name__)
+
+STATUSES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
+CLOSED_STATUSES = {4, 5}
+PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+SOURCES = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback_widget", 10: "outbound_email"}
+TIER_FIELDS = ("tier", "support_tier", "customer_tier", "plan", "sla")
+SUMMARY_CHARS = 280
+MAX_PER_PAGE = 100
+
+
+class FreshdeskConnector(Connector):
+    """Read-only Freshdesk connector.
+
+    The ticket list only reaches tickets updated in the last ``history_days``
+    days (or since ``since``): without ``updated_since`` Freshdesk returns only
+    tickets created in the last 30 days.  ``conversation_tickets`` bounds how
+    many recent tickets have their conversations read.
+    """
+
+    name = "freshdesk"
+
+    def __init__(self, base_url, api_key, region="US", timeout=DEFAULT_TIMEOUT, max_wait=10.0, backoff=0.5,
+                 page_size=MAX_PER_PAGE, conversation_tickets=5, history_days=365, max_pages=20,
+                 sleep=time.sleep):
+        self.base_url = _site_root(base_url)
+        self.region = region
+        self.page_size = min(page_size, MAX_PER_PAGE)
+        self.conversation_tickets = conversation_tickets
+        self.history_days = history_days
+        self.max_pages = max_pages
+        self.http = HttpClient(self.name, self.base_url, auth=(api_key, "X"), timeout=timeout,
+                               max_wait=max_wait, backoff=backoff, sleep=sleep)
+
+    # -- customers ------------------------------------------------------------
+    def find_customer(self, email=None, phone=None, customer_id=None):
+        """The Freshdesk contact with this id, email, phone or mobile; None if there is none."""
+        if customer_id:
+            return self._by_id(customer_id)
+        if email:
+            return self._by_email(email)
+        if phone:
+            return self._by_phone(phone)
+        return None
+
+    def _by_id(self, contact_id):
+        contact_id = str(contact_id).strip()
+        if not contact_id.isdigit():
+            return None
+        contact = self.http.json("GET", f"/api/v2/contacts/{contact_id}", allow_404=True)
+        return None if contact is None else self._customer(_record(contact))
+
+    def _by_email(self, email):
+        email = email.strip()
+        if "@" not in email or any(c.isspace() for c in email):
+            return None
+        for contact in _records(self.http.json("GET", "/api/v2/contacts", params={"email": email})):
+            if (contact.get("email") or "").lower() == email.lower():
+                return self._customer(contact)
+        return None
+
+    def _by_phone(self, phone):
+        """Try the forms a number is usually stored in, as phone then mobile (the filters match exactly)."""
+        e164 = to_e164(phone, self.region)
+        if not e164:
+            return None
+        for candidate in _phone_forms(phone, e164):
+            for field in ("phone", "mobile"):
+                for contact in _records(self.http.json("GET", "/api/v2/contacts", params={field: candidate})):
+                    if to_e164(contact.get(field), self.region) == e164:
+                        return self._customer(contact)
+        return None
+
+    def _customer(self, contact):
+        raw_phone = contact.get("phone") or contact.get("mobile")
+        return Customer(
+            source=self.name, id=str(contact["id"]), name=contact.get("name"), email=contact.get("email"),
+            phone=to_e164(raw_phone, self.region) or raw_phone, company=self._company_name(contact.get("company_id")),
+            tier=_tier(contact), url=f"{self.base_url}/a/contacts/{contact['id']}",
+            updated_at=_iso(contact.get("updated_at")),
+        )
+
+    def _company_name(self, company_id):
+        if not company_id:
+            return None
+        company = self.http.json("GET", f"/api/v2/companies/{_segment(company_id)}", allow_404=True)
+        return None if company is None else _record(company).get("name")
+
+    # -- tickets and conversations ----------------------------------------------
+    def tickets(self, customer, since=None):
+        """Tickets the contact requested (all pages), newest first, updated at or after ``since``."""
+        since = _iso(since)
+        params = {"requester_id": customer.id, "order_by": "updated_at", "order_type": "desc",
+                  "per_page": self.page_size}
+        floor = since or self._history_start()
+        if floor:
+            params["updated_since"] = floor.replace("+00:00", "Z")
+        tickets = [self._ticket(row) for row in self._linked("/api/v2/tickets", params)]
+        return _newest_first([t for t in tickets if _on_or_after(t.updated_at or t.created_at, since)],
+                             lambda t: t.updated_at or t.created_at)
+
+    def _history_start(self):
+        """How far back the ticket list reaches when no ``since`` is given (None: Freshdesk's 30 days)."""
+        if not self.history_days:
+            return None
+        return _iso(datetime.now(timezone.utc) - timedelta(days=self.history_days))
+
+    def activities(self, customer, since=None):
+        """Replies and notes on the contact's most recent tickets, newest first."""
+        return self._activities(self.tickets(customer, since), _iso(since))
+
+    def record(self, email=None, phone=None, customer_id=None, since=None):
+        """Customer, tickets and conversations, listing the tickets only once."""
+        customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)
+        if customer is None:
+            return None
+        tickets = self.tickets(customer, since)
+        return CustomerRecord(customer, tickets, self._activities(tickets, _iso(since)))
+
+    def _activities(self, tickets, since):
+        found = []
+        for ticket in tickets[: self.conversation_tickets]:
+            rows = self._linked(f"/api/v2/tickets/{_segment(ticket.id)}/conversations", {"per_page": self.page_size})
+            found += [_activity(row, ticket.id) for row in rows]
+        return _newest_first([a for a in found if _on_or_after(a.at, since)], lambda a: a.at)
+
+    def _ticket(self, row):
+        code = row.get("status")
+        return Ticket(
+            source=self.name, id=str(row["id"]), subject=row.get("subject"),
+            description=row.get("description_text"), status=STATUSES.get(code, _custom(code)),
+            priority=PRIORITIES.get(row.get("priority")), created_at=_iso(row.get("created_at")),
+            updated_at=_iso(row.get("updated_at")), url=f"{self.base_url}/a/tickets/{row['id']}",
+            is_open=code not in CLOSED_STATUSES, channel=SOURCES.get(row.get("source")),
+        )
+
+    def _linked(self, path, params):
+        """Every item of a list, following ``Link: <...>; rel="next"`` until there is none."""
+        items, request = [], {"params": params}
+        for _ in range(self.max_pages):
+            response = self.http.request("GET", path, allow_404=True, **request)
+            if response is None:  # the ticket went away meanwhile
+                return items
+            items += _records(_json(response))
+            following = response.links.get("next", {}).get("url")
+            if not following:
+                return items
+            # Only the path and query are taken, so the API key never goes to another host.
+            parts = urlsplit(following)
+            path, request = f"{parts.path}?{parts.query}", {}
+        log.warning("freshdesk %s: stopped after %d pages", path.split("?")[0], self.max_pages)
+        return items
+
+    def close(self):
+        """Close the HTTP session."""
+        self.http.close()
+
+
+def _activity(conversation, ticket_id):
+    private = bool(conversation.get("private"))
+    emailed = bool(conversation.get("from_email") or conversation.get("to_emails"))
+    kind = "note" if private else ("email" if emailed else "comment")
+    return Activity(
+        source="freshdesk", id=str(conversation["id"]), at=_iso(conversation.get("created_at")), kind=kind,
+        channel="email" if emailed and not private else None,
+        summary=_summary(conversation.get("body_text") or conversation.get("body")), ticket_id=str(ticket_id),
+    )
+
+
+def _phone_forms(typed, e164):
+    """E.164, national format, bare national digits and the number as typed, without repeats."""
+    national = phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
+    forms = [e164, national, national_digits(e164), typed.strip()]
+    return [form for n, form in enumerate(forms) if form and form not in forms[:n]]
+
+
+def _tier(contact):
+    fields = contact.get("custom_fields") or {}
+    for name in TIER_FIELDS:
+        if fields.get(name) not in (None, ""):
+            return str(fields[name])
+    for tag in map(str, contact.get("tags") or []):
+        if tag.lower() == "vip":
+            return "vip"
+        if tag.lower().startswith(("tier_", "tier-")):
+            return tag[5:]
+    return None
+
+
+def _custom(code):
+    """Custom statuses (6, 7, ...) are account-defined pending-like states: open, named by number."""
+    return None if code is None else f"custom_{code}"
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError as e:
+        raise Unavailable("freshdesk sent a malformed response (not JSON)", "freshdesk") from e
+
+
+def _records(data):
+    if not isinstance(data, list) or not all(isinstance(item, dict) and "id" in item for item in data):
+        raise Unavailable("freshdesk sent a malformed response (expected a list)", "freshdesk")
+    return data
+
+
+def _record(data):
+    if not isinstance(data, dict) or "id" not in data:
+        raise Unavailable("freshdesk sent a malformed response (expected a record)", "freshdesk")
+    return data
+
+
+def _segment(record_id):
+    """An id made safe to put in a URL path (ids come back to us from callers)."""
+    return quote(str(record_id), safe="")
+
+
+def _summary(text, limit=SUMMARY_CHARS):
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _iso(value):
+    """An ISO 8601 UTC string ("2026-11-02T09:15:00+00:00") from a string or datetime; None if unparsable."""
+    if not value:
+        return None
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _on_or_after(at, since):
+    return not since or (at or "") >= since
+
+
+def _newest_first(items, key):
+    return sorted(items, key=lambda item: key(item) or "", reverse=True)
+
+
+def _site_root(base_url):
+    """``https://acme.freshdesk.com`` from a base URL given with or without ``/api/v2``."""
+    root = base_url.strip().rstrip("/")
+    return root[: -len("/api/v2")] if root.endswith("/api/v2") else root
+
+
+@register("freshdesk")
+def freshdesk_from_settings(settings, context):
+    """A FreshdeskConnector from ASSIST_FRESHDESK_* settings; NotConfigured names whatever is missing."""
+    missing = [n for n in ("ASSIST_FRESHDESK_BASE_URL", "ASSIST_FRESHDESK_API_KEY")
+               if not (settings.get(n) or "").strip()]
+    if missing:
+        raise NotConfigured(f"missing {', '.join(missing)}", "freshdesk")
+    base_url = settings["ASSIST_FRESHDESK_BASE_URL"].strip()
+    if not base_url.startswith(("https://", "http://")):
+        raise NotConfigured("ASSIST_FRESHDESK_BASE_URL must start with https://", "freshdesk")
+    return FreshdeskConnector(base_url, settings["ASSIST_FRESHDESK_API_KEY"].strip(), region=context.region)

@@ -1,0 +1,260 @@
+"""Zendesk Support: users, the tickets they requested, and the comments on their recent tickets.
+
+API token auth (``{email}/token:{api_token}``), cursor pagination (``page[size]``,
+``meta.has_more``, ``meta.after_cursor``) and 429 + Retry-After throttling, as
+documented at developer.zendesk.com; see docs/connectors/zendesk.md.
+"""
+
+import logging
+import re
+import time
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from .base import Activity, Connector, Customer, CustomerRecord, NotConfigured, Ticket, Unavailable
+from .http import DEFAULT_TIMEOUT, HttpClient
+from .phones import national_digits, to_e164
+from .registry import register
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = {"new", "open", "pending", "hold"}
+TIER_FIELDS = ("tier", "support_tier", "customer_tier", "plan", "sla")
+SUMMARY_CHARS = 280
+SUBDOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+
+
+class ZendeskConnector(Connector):
+    """Read-only Zendesk Support connector.
+
+    ``comment_tickets`` bounds how many of the most recent tickets have their
+    comments read; ``max_pages`` bounds every paginated listing.
+    """
+
+    name = "zendesk"
+
+    def __init__(self, base_url, email, api_token, region="US", timeout=DEFAULT_TIMEOUT, max_wait=10.0,
+                 backoff=0.5, page_size=100, comment_tickets=5, max_pages=20, sleep=time.sleep):
+        self.base_url = _site_root(base_url)
+        self.region = region
+        self.page_size = page_size
+        self.comment_tickets = comment_tickets
+        self.max_pages = max_pages
+        self.http = HttpClient(self.name, self.base_url, auth=(f"{email}/token", api_token), timeout=timeout,
+                               max_wait=max_wait, backoff=backoff, sleep=sleep)
+
+    # -- customers ------------------------------------------------------------
+    def find_customer(self, email=None, phone=None, customer_id=None):
+        """The Zendesk user with this id, primary email or phone; None if there is none."""
+        if customer_id:
+            return self._by_id(customer_id)
+        if email:
+            return self._by_email(email)
+        if phone:
+            return self._by_phone(phone)
+        return None
+
+    def _by_id(self, user_id):
+        user_id = str(user_id).strip()
+        if not user_id.isdigit():
+            return None
+        data = self.http.json("GET", f"/api/v2/users/{user_id}.json", allow_404=True)
+        return None if data is None else self._customer(_field(data, "user", dict))
+
+    def _by_email(self, email):
+        email = email.strip()
+        if "@" not in email or any(c.isspace() or c == '"' for c in email):
+            return None
+        data = self.http.json("GET", "/api/v2/users/search.json", params={"query": f"email:{email}"})
+        # Search matches loosely; only an exact primary email counts as this customer.
+        for user in _field(data, "users", list):
+            if (user.get("email") or "").lower() == email.lower():
+                return self._customer(user)
+        return None
+
+    def _by_phone(self, phone):
+        e164 = to_e164(phone, self.region)
+        if not e164:
+            return None
+        # Zendesk's documented caller lookup: digits only, leading * matches any stored format.
+        query = f"type:user phone:*{national_digits(e164)}"
+        data = self.http.json("GET", "/api/v2/search.json", params={"query": query})
+        for result in _field(data, "results", list):
+            if result.get("result_type", "user") == "user" and to_e164(result.get("phone"), self.region) == e164:
+                return self._customer(result)
+        return None
+
+    def _customer(self, user):
+        return Customer(
+            source=self.name, id=str(user["id"]), name=user.get("name"), email=user.get("email"),
+            phone=to_e164(user.get("phone"), self.region) or user.get("phone"),
+            company=self._organization_name(user.get("organization_id")), tier=_tier(user),
+            url=f"{self.base_url}/agent/users/{user['id']}", updated_at=_iso(user.get("updated_at")),
+        )
+
+    def _organization_name(self, organization_id):
+        if not organization_id:
+            return None
+        data = self.http.json("GET", f"/api/v2/organizations/{_segment(organization_id)}.json", allow_404=True)
+        return None if data is None else _field(data, "organization", dict).get("name")
+
+    # -- tickets and comments ---------------------------------------------------
+    def tickets(self, customer, since=None):
+        """Tickets the user requested (all pages), newest first, updated at or after ``since``."""
+        since = _iso(since)
+        rows = self._cursor(f"/api/v2/users/{_segment(customer.id)}/tickets/requested.json", "tickets")
+        tickets = [self._ticket(row) for row in rows]
+        return _newest_first([t for t in tickets if _on_or_after(t.updated_at or t.created_at, since)],
+                             lambda t: t.updated_at or t.created_at)
+
+    def activities(self, customer, since=None):
+        """Comments and internal notes on the customer's most recent tickets, newest first."""
+        return self._activities(self.tickets(customer, since), _iso(since))
+
+    def record(self, email=None, phone=None, customer_id=None, since=None):
+        """Customer, tickets and comments, listing the tickets only once."""
+        customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)
+        if customer is None:
+            return None
+        tickets = self.tickets(customer, since)
+        return CustomerRecord(customer, tickets, self._activities(tickets, _iso(since)))
+
+    def _activities(self, tickets, since):
+        found = []
+        for ticket in tickets[: self.comment_tickets]:
+            rows = self._cursor(f"/api/v2/tickets/{_segment(ticket.id)}/comments.json", "comments",
+                                params={"sort": "-created_at"}, stop=_older_than(since))
+            found += [_activity(row, ticket.id) for row in rows]
+        return _newest_first([a for a in found if _on_or_after(a.at, since)], lambda a: a.at)
+
+    def _ticket(self, row):
+        status = row.get("status")
+        return Ticket(
+            source=self.name, id=str(row["id"]), subject=row.get("subject") or row.get("raw_subject"),
+            description=row.get("description"), status=status, priority=row.get("priority"),
+            created_at=_iso(row.get("created_at")), updated_at=_iso(row.get("updated_at")),
+            url=f"{self.base_url}/agent/tickets/{row['id']}", is_open=status in OPEN_STATUSES,
+            channel=(row.get("via") or {}).get("channel"),
+        )
+
+    def _cursor(self, path, key, params=None, stop=None):
+        """Every item of a cursor-paginated list; stops when ``meta.has_more`` is false."""
+        params = {**(params or {}), "page[size]": self.page_size}
+        items = []
+        for _ in range(self.max_pages):
+            data = self.http.json("GET", path, allow_404=True, params=params)
+            if data is None:  # the user or ticket went away meanwhile
+                return items
+            page = _field(data, key, list)
+            items += page
+            meta = data.get("meta") or {}
+            if not meta.get("has_more") or not meta.get("after_cursor") or (stop and stop(page)):
+                return items
+            params = {**params, "page[after]": meta["after_cursor"]}
+        log.warning("zendesk %s: stopped after %d pages", path, self.max_pages)
+        return items
+
+    def close(self):
+        """Close the HTTP session."""
+        self.http.close()
+
+
+def _activity(comment, ticket_id):
+    public = comment.get("public", True)
+    kind = "call" if comment.get("type") == "VoiceComment" else ("comment" if public else "note")
+    return Activity(
+        source="zendesk", id=str(comment["id"]), at=_iso(comment.get("created_at")), kind=kind,
+        channel=(comment.get("via") or {}).get("channel"),
+        summary=_summary(comment.get("plain_body") or comment.get("body")), ticket_id=str(ticket_id),
+    )
+
+
+def _tier(user):
+    fields = user.get("user_fields") or {}
+    for name in TIER_FIELDS:
+        if fields.get(name) not in (None, ""):
+            return str(fields[name])
+    for tag in map(str, user.get("tags") or []):
+        if tag == "vip":
+            return "vip"
+        if tag.startswith(("tier_", "tier-")):
+            return tag[5:]
+    return None
+
+
+def _field(data, key, kind):
+    """``data[key]``: a record or a list of records with ids; anything else is a malformed response."""
+    value = data.get(key) if isinstance(data, dict) else None
+    records = value if isinstance(value, list) else [value]
+    if not isinstance(value, kind) or not all(isinstance(r, dict) and "id" in r for r in records):
+        raise Unavailable(f"zendesk sent a malformed response (no {key})", "zendesk")
+    return value
+
+
+def _segment(record_id):
+    """An id made safe to put in a URL path (ids come back to us from callers)."""
+    return quote(str(record_id), safe="")
+
+
+def _older_than(since):
+    """A page test for newest-first comments: stop paging once a page reaches before ``since``."""
+    if not since:
+        return None
+    return lambda page: any((_iso(row.get("created_at")) or "") < since for row in page)
+
+
+def _summary(text, limit=SUMMARY_CHARS):
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _iso(value):
+    """An ISO 8601 UTC string ("2026-11-02T09:15:00+00:00") from a string or datetime; None if unparsable."""
+    if not value:
+        return None
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _on_or_after(at, since):
+    return not since or (at or "") >= since
+
+
+def _newest_first(items, key):
+    return sorted(items, key=lambda item: key(item) or "", reverse=True)
+
+
+def _site_root(base_url):
+    """``https://acme.zendesk.com`` from a base URL given with or without ``/api/v2``."""
+    root = base_url.strip().rstrip("/")
+    return root[: -len("/api/v2")] if root.endswith("/api/v2") else root
+
+
+def base_url_from_settings(settings):
+    """The site root from ASSIST_ZENDESK_BASE_URL, or https://{ASSIST_ZENDESK_SUBDOMAIN}.zendesk.com."""
+    base = (settings.get("ASSIST_ZENDESK_BASE_URL") or "").strip()
+    subdomain = (settings.get("ASSIST_ZENDESK_SUBDOMAIN") or "").strip()
+    if base:
+        if not base.startswith(("https://", "http://")):
+            raise NotConfigured("ASSIST_ZENDESK_BASE_URL must start with https://", "zendesk")
+        return _site_root(base)
+    if not SUBDOMAIN.fullmatch(subdomain):
+        raise NotConfigured("ASSIST_ZENDESK_SUBDOMAIN must be the bare subdomain, e.g. acme", "zendesk")
+    return f"https://{subdomain.lower()}.zendesk.com"
+
+
+@register("zendesk")
+def zendesk_from_settings(settings, context):
+    """A ZendeskConnector from ASSIST_ZENDESK_* settings; NotConfigured names whatever is missing."""
+    given = {name for name, value in settings.items() if (value or "").strip()}
+    missing = [] if given & {"ASSIST_ZENDESK_BASE_URL", "ASSIST_ZENDESK_SUBDOMAIN"} \
+        else ["ASSIST_ZENDESK_BASE_URL (or ASSIST_ZENDESK_SUBDOMAIN)"]
+    missing += [n for n in ("ASSIST_ZENDESK_EMAIL", "ASSIST_ZENDESK_API_TOKEN") if n not in given]
+    if missing:
+        raise NotConfigured(f"missing {', '.join(missing)}", "zendesk")
+    return ZendeskConnector(base_url_from_settings(settings), settings["ASSIST_ZENDESK_EMAIL"].strip(),
+                            settings["ASSIST_ZENDESK_API_TOKEN"].strip(), region=context.region)
