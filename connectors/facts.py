@@ -11,11 +11,12 @@ from .phones import find_phones
 
 MAX_SCAN_CHARS = 5000
 
+_IS = r"\s*(?:is|was|:|#)?\s*[:#]?\s*"  # "account number is 123", "order #123", "ref: 123"
 _FACT_PATTERNS = (
-    ("order_number", re.compile(r"\border\s*(?:number|no\.?|#|num|id|ref(?:erence)?)?\s*[:#]?\s*([A-Z]{0,4}-?\d[\dA-Z-]{3,19})\b", re.I)),
-    ("account_number", re.compile(r"\baccount\s*(?:number|no\.?|#|num|id)?\s*[:#]?\s*([A-Z]{0,4}-?\d[\d-]{3,19})\b", re.I)),
-    ("reference", re.compile(r"\b(?:ticket|case|reference|ref|booking|confirmation|claim)\s*(?:number|no\.?|#|code)?\s*[:#]?\s*([A-Z]{0,6}-?\d[\dA-Z-]{2,19})\b", re.I)),
-    ("tracking_number", re.compile(r"\btracking\s*(?:number|no\.?|#|code|id)?\s*[:#]?\s*([A-Z0-9]{8,30})\b", re.I)),
+    ("order_number", re.compile(r"\border\s*(?:number|no\.?|#|num|id|ref(?:erence)?)?" + _IS + r"([A-Z]{0,4}-?\d[\dA-Z-]{3,19})\b", re.I)),
+    ("account_number", re.compile(r"\baccount\s*(?:number|no\.?|#|num|id)?" + _IS + r"([A-Z]{0,4}-?\d[\d-]{3,19})\b", re.I)),
+    ("reference", re.compile(r"\b(?:ticket|case|reference|ref|booking|confirmation|claim)\s*(?:number|no\.?|#|code)?" + _IS + r"([A-Z]{0,6}-?\d[\dA-Z-]{2,19})\b", re.I)),
+    ("tracking_number", re.compile(r"\btracking\s*(?:number|no\.?|#|code|id)?" + _IS + r"([A-Z0-9]{8,30})\b", re.I)),
     ("email", re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}\b")),
     ("address", re.compile(
         r"\b\d{1,5}[A-Za-z]?\s+(?:[A-Z][a-z]+\s){1,4}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Court|Ct"
