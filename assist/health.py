@@ -21,5 +21,7 @@ def healthz():
             "indexed_phrases": len(services.engine.index),
             "schema_version": services.schema_version(),
             "connectors": services.context.health,
+            "webhook_events": services.inbox.counts(),
+            "open_streams": services.hub.count(),
         }
     )

@@ -225,6 +225,32 @@ def _paths():
                 params=[_query(k, {"type": "string"}, f"Customer {k} (give exactly one)") for k in ("email", "phone", "id")],
             )
         },
+        "/stream": {
+            "get": _op(
+                "Server-Sent Events: the customer's card on every CRM update (resume with Last-Event-ID)",
+                "agent",
+                {"200": {"description": "text/event-stream of `card` events whose id is the webhook event id"}},
+                params=[_query("customer", {"type": "string"}, "Email, phone or CRM id of the customer"),
+                        _query("last_event_id", {"type": "integer"}, "Alternative to the Last-Event-ID header")],
+            )
+        },
+        "/admin/webhooks": {
+            "get": _op(
+                "Recent webhook deliveries with each event's outcome, and recently rejected requests",
+                "admin",
+                {"200": {"description": "Deliveries"}},
+                params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Default 50"),
+                        _query("connector", {"type": "string"}, "Only this connector")],
+                errors=("400", "401", "403"),
+            )
+        },
+        "/admin/webhooks/{delivery_id}/payload": {
+            "get": _op(
+                "The raw body of one delivery (until purged)", "admin", {"200": {"description": "Raw bytes"}},
+                params=[{"name": "delivery_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                errors=("401", "403", "404"),
+            )
+        },
         "/me": {"get": _op("The token's name and role", "agent", {"200": {"description": "Token owner"}}, errors=("401",))},
         "/phrases": {
             "get": _op("List phrases", "agent", {"200": {"description": "A page of phrases"}}, params=filters),
@@ -265,4 +291,8 @@ def openapi_spec():
             "schemas": _SCHEMAS,
         },
         "paths": _paths(),
+        "x-webhooks": {
+            "/webhooks/{connector}": "POST from a CRM (hubspot, zendesk, salesforce, freshdesk, chatwoot, generic): "
+            "signed by the vendor, not by a bearer token; see README 'Webhooks'.",
+        },
     }

@@ -9,7 +9,11 @@ from pathlib import Path
 from connectors import Context, build_connectors
 from connectors import context as crm_context
 from connectors import local as crm_local
+from connectors import inbox as crm_inbox
 from connectors import sync as crm_sync
+from connectors.hub import Hub
+from connectors.inbox import Inbox
+from connectors.processor import Processor
 from connectors.context import CustomerContext
 from phrasebank.db import ThreadLocalDatabase, migrate, open_database, schema_version
 from phrasebank.embedder import Embedder
@@ -30,6 +34,9 @@ class Services:
     embedder: Embedder
     engine: SuggestionEngine = None
     context: CustomerContext = None
+    inbox: Inbox = None
+    hub: Hub = None
+    processor: Processor = None
     started_at: float = field(default_factory=time.time)
 
     def schema_version(self):
@@ -41,7 +48,8 @@ def prepare_database(path):
     """Create the SQLite file if needed and apply every migration; returns the Database."""
     db = open_database(path)
     migrate(db)
-    for migration_set in (tokens.migrations, crm_local.migrations, crm_context.migrations, crm_sync.migrations):
+    for migration_set in (tokens.migrations, crm_local.migrations, crm_context.migrations, crm_sync.migrations,
+                          crm_inbox.migrations):
         migration_set.apply(db)
     return db
 
@@ -65,6 +73,11 @@ def build_services(config):
     services.engine = SuggestionEngine(database, embedder, classifier)
     services.engine.refresh(force=True)
     services.context = build_context(config, database, embedder)
+    services.inbox = Inbox(database)
+    services.hub = Hub()
+    services.processor = Processor(services.inbox, database, services.context, services.hub,
+                                   region=config["PHONE_REGION"], model_name=embedder.name,
+                                   retention_days=config["WEBHOOK_RETENTION_DAYS"]).start()
     return services
 
 

@@ -157,7 +157,7 @@ def repeat_contact(tickets, activities, message_vector, embed, now, window_days=
     recent = [t for t in tickets if (parse_time(t.get("created_at")) or now) >= since or t.get("is_open")]
     if not recent:
         return None
-    texts = [f"{t.get('subject') or ''}. {(t.get('description') or '')[:200]}".strip(". ") for t in recent]
+    texts = [ticket_text(t) for t in recent]
     sims = embed(texts) @ message_vector
     related = [(float(s), t) for s, t in zip(sims, recent) if s >= SAME_PROBLEM]
     if not related:
@@ -173,6 +173,11 @@ def repeat_contact(tickets, activities, message_vector, embed, now, window_days=
         "similarity": round(related[0][0], 3),
         "related_ticket": {k: top.get(k) for k in ("id", "subject", "status", "url", "source", "created_at")},
     }
+
+
+def ticket_text(ticket):
+    """What of a ticket is compared with the message: its subject and the start of its description."""
+    return f"{ticket.get('subject') or ''}. {(ticket.get('description') or '')[:200]}".strip(". ")
 
 
 def _contacts_about(related, activities, since):

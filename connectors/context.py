@@ -110,6 +110,13 @@ class CustomerContext:
             else:
                 db.execute("delete from crm_card_cache where key = ?", [cache_key(ref, self.region)])
 
+    def invalidate_keys(self, keys):
+        """Forget cached cards by cache key (as produced by ``cache_key``)."""
+        db = self.database.get()
+        with db.atomic():
+            for key in keys:
+                db.execute("delete from crm_card_cache where key = ?", [key])
+
     def close(self):
         """Stop background fetches and close connector sessions."""
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -254,6 +254,6 @@ def test_openapi_lists_every_route(client, app):
     documented = {("/api/v1" + path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
-            path = rule.rule.replace("<phrase_id>", "{phrase_id}")
+            path = rule.rule.replace("<phrase_id>", "{phrase_id}").replace("<int:delivery_id>", "{delivery_id}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in documented

@@ -1,0 +1,80 @@
+"""Apply stored webhook events in the background, then refresh caches and notify open streams.
+
+Receiving only stores (fast, durable); this thread does the rest.  On start it
+first applies whatever was stored but not applied before a crash.
+"""
+
+import logging
+import threading
+import time
+
+from .applier import Applier
+
+log = logging.getLogger(__name__)
+
+
+class Processor:
+    """A daemon thread draining the inbox's pending events in arrival order."""
+
+    def __init__(self, inbox, database, context=None, hub=None, region="US", model_name=None, retention_days=7):
+        self.inbox = inbox
+        self.database = database
+        self.context = context
+        self.hub = hub
+        self.region = region
+        self.model_name = model_name
+        self.retention_days = retention_days
+        self._purged_at = 0.0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        """Start the background thread (applies anything left pending first)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="webhook-processor", daemon=True)
+            self._thread.start()
+        self.wake()
+        return self
+
+    def wake(self):
+        """Tell the processor new events are waiting."""
+        self._wake.set()
+
+    def stop(self):
+        """Stop after the current event."""
+        self._stop.set()
+        self._wake.set()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            try:
+                while self.run_once():
+                    pass
+                if time.monotonic() - self._purged_at > 3600:
+                    self._purged_at = time.monotonic()
+                    self.inbox.purge(self.retention_days)
+            except Exception:  # keep the thread alive; the event stays pending and is retried
+                log.exception("webhook processor failed; retrying")
+                self._stop.wait(1.0)
+
+    def run_once(self, limit=500):
+        """Apply up to ``limit`` pending events; returns how many were handled."""
+        batch = self.inbox.pending(limit)
+        applier = Applier(self.database.get(), region=self.region, model_name=self.model_name)
+        for event_id, connector, event in batch:
+            try:
+                state, keys = applier.apply(connector, event)
+                self.inbox.finish(event_id, state, keys)
+            except Exception as e:  # a bad event must not block the ones behind it
+                log.exception("webhook event %s from %s failed", event_id, connector)
+                self.inbox.finish(event_id, "failed", error=f"{type(e).__name__}: {e}"[:500])
+                continue
+            if keys:
+                if self.context is not None:
+                    self.context.invalidate_keys(keys)
+                if self.hub is not None:
+                    self.hub.publish(keys, event_id)
+        return len(batch)
