@@ -184,7 +184,7 @@ def crm_import(file, source):
 @click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted sync.")
 def sync(connector, since, restart):
     """Backfill the local store from CONNECTOR (resumes after an interruption)."""
-    from connectors import Context, ConnectorError, build_connectors
+    from connectors import Context, ConnectorError, RateLimited, Unavailable, build_connectors
     from connectors.sync import sync as run_sync
     from phrasebank.db import ThreadLocalDatabase
 
@@ -196,13 +196,24 @@ def sync(connector, since, restart):
     built, problems = build_connectors([connector], settings["CONNECTOR_SETTINGS"], context)
     if connector in problems:
         raise click.ClickException(f"{connector}: {problems[connector]}")
-    with click.progressbar(length=0, label=f"Syncing {connector}", show_pos=True) as bar:
-        try:
-            stored = run_sync(db, built[connector], since=since, restart=restart, region=settings["PHONE_REGION"],
-                              on_page=bar.update)
-        except (ConnectorError, NotImplementedError) as e:
-            raise click.ClickException(f"{getattr(e, 'message', e)}; run the same command again to resume") from e
-    click.echo(f"{stored} customers synced from {connector}", err=True)
+    seen = [0]
+
+    def progress(count):
+        seen[0] += count
+        click.echo(f"\r{connector}: {seen[0]} customers copied", nl=False, err=True)
+
+    try:
+        stored, total = run_sync(db, built[connector], since=since, restart=restart,
+                                 region=settings["PHONE_REGION"], on_page=progress)
+    except (Unavailable, RateLimited) as e:
+        raise click.ClickException(f"{e.message}; run the same command again to resume") from e
+    except ConnectorError as e:
+        raise click.ClickException(e.message) from e
+    except NotImplementedError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo("", err=True)
+    resumed = f" ({total} in total with the interrupted run)" if total != stored else ""
+    click.echo(f"{stored} customers synced from {connector}{resumed}", err=True)
 
 
 def _is_date(text):

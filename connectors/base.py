@@ -148,6 +148,10 @@ class Connector:
         """
         raise NotImplementedError(f"{self.name} cannot list customers for a sync")
 
+    def record_for(self, customer, since=None):
+        """Tickets and activities of a customer already in hand (no second lookup)."""
+        return CustomerRecord(customer, self.tickets(customer, since), self.activities(customer, since))
+
     def record(self, email=None, phone=None, customer_id=None, since=None):
         """Customer plus tickets and activities in one call, or None if not found."""
         customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)

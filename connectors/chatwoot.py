@@ -5,17 +5,22 @@ a page, so the exact match is confirmed here.  A contact's conversations (the
 newest 20 in the token owner's inboxes) and notes come in one unpaginated call
 each.  Chatwoot's Rack::Attack throttle is a bare 429 "Retry later" with no
 Retry-After, so the client backs off exponentially.
+
+A sync pages through ``GET /contacts?sort=created_at&page=N`` (15 a page, oldest
+first, so contacts added meanwhile land on later pages); ``meta.count`` says
+how many there are.  The list has no time filter, so ``since`` is applied here
+to each contact's last update or activity.
 """
 
 import time
-from datetime import datetime, timezone
 
 from .base import Activity, Connector, Customer, NotConfigured, Ticket
 from .http import DEFAULT_TIMEOUT, HttpClient, standard_throttle
 from .phones import to_e164
 from .registry import register, require
+from .util import activities_since, cursor_pages, iso_utc, on_or_after, summary, tickets_since
 
-SEARCH_PAGE_SIZE = 15  # Chatwoot's RESULTS_PER_PAGE for contact search
+SEARCH_PAGE_SIZE = 15  # Chatwoot's RESULTS_PER_PAGE for contact search and the contact list
 MAX_SEARCH_PAGES = 10  # a common substring (say "@gmail.com") must not page through the whole account
 OPEN_STATUSES = {"open", "pending", "snoozed"}
 SUBJECT_CHARS = 120
@@ -80,21 +85,30 @@ class ChatwootConnector(Connector):
                         url=f"{self.app_url}/app/accounts/{self.account_id}/contacts/{contact['id']}",
                         updated_at=_iso(contact.get("updated_at") or contact.get("last_activity_at")))
 
+    # -- listing for a sync -----------------------------------------------------
+    def customer_pages(self, since=None, cursor=None):
+        """Every contact (updated or active since ``since``), a page at a time; the cursor is the next page."""
+        return cursor_pages(lambda page: self._contact_page(int(page or 1), iso_utc(since)), cursor, self.name)
+
+    def _contact_page(self, page, since):
+        """One page of the contact list, oldest first, leaving out contacts known to be unchanged since ``since``."""
+        body = self.http.json("GET", "/contacts", params={"sort": "created_at", "page": page}) or {}
+        contacts = [self._customer(c) for c in body.get("payload") or []]
+        changed = [c for c in contacts if not c.updated_at or on_or_after(c.updated_at, since)]
+        return changed, page + 1 if _more_contacts(body, page) else None
+
     # -- conversations and notes --------------------------------------------
     def tickets(self, customer, since=None):
         """The contact's conversations (Chatwoot returns the newest 20), most recently active first."""
         if not str(customer.id).isdigit():
             return []
         body = self.http.json("GET", f"/contacts/{customer.id}/conversations", allow_404=True) or {}
-        found = [self._ticket(c) for c in body.get("payload") or []]
-        since = _iso(since)
-        found = [t for t in found if not since or (t.updated_at or t.created_at or "") >= since]
-        return sorted(found, key=lambda t: t.updated_at or t.created_at or "", reverse=True)
+        return tickets_since([self._ticket(c) for c in body.get("payload") or []], since)
 
     def _ticket(self, conversation):
         status = conversation.get("status")
         text = _message_text(conversation)
-        subject = (conversation.get("additional_attributes") or {}).get("mail_subject") or _shorten(text)
+        subject = (conversation.get("additional_attributes") or {}).get("mail_subject") or _subject(text)
         channel = ((conversation.get("meta") or {}).get("channel") or "").removeprefix("Channel::").lower()
         return Ticket(source=self.name, id=str(conversation["id"]), subject=subject, description=text,
                       status=status, priority=conversation.get("priority"),
@@ -110,9 +124,7 @@ class ChatwootConnector(Connector):
         notes = self.http.json("GET", f"/contacts/{customer.id}/notes", allow_404=True) or []
         found = [Activity(source=self.name, id=str(n["id"]), at=_iso(n.get("created_at")), kind="note",
                           summary=(n.get("content") or "").strip() or None) for n in notes]
-        since = _iso(since)
-        found = [a for a in found if not since or (a.at or "") >= since]
-        return sorted(found, key=lambda a: a.at or "", reverse=True)
+        return activities_since(found, since)
 
     def close(self):
         """Close the HTTP session."""
@@ -128,27 +140,23 @@ def _message_text(conversation):
     return None
 
 
-def _shorten(text):
-    if not text:
-        return None
-    line = text.splitlines()[0]
-    return line if len(line) <= SUBJECT_CHARS else line[:SUBJECT_CHARS - 1].rstrip() + "…"
+def _more_contacts(body, page):
+    """Whether the contact list goes on after ``page``; ``meta.count`` is how many there are in all."""
+    shown = len(body.get("payload") or [])
+    count = str((body.get("meta") or {}).get("count"))
+    if not shown:
+        return False
+    return (page - 1) * SEARCH_PAGE_SIZE + shown < int(count) if count.isdigit() else shown == SEARCH_PAGE_SIZE
+
+
+def _subject(text):
+    """A conversation's subject: the first line of its text, shortened."""
+    return summary(text.splitlines()[0], SUBJECT_CHARS) if text else None
 
 
 def _iso(value):
     """An ISO 8601 UTC string from Chatwoot's unix seconds (or an ISO string)."""
-    if value in (None, "", 0):
-        return None
-    try:
-        if isinstance(value, (int, float)) or str(value).isdigit():
-            when = datetime.fromtimestamp(int(value), timezone.utc)
-        else:
-            when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return iso_utc(value, epoch="s")
 
 
 @register("chatwoot")

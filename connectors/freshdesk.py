@@ -3,19 +3,25 @@
 Basic auth with the API key as user name and ``X`` as password, ``page``/``per_page``
 pagination followed through the ``Link: <...>; rel="next"`` header, and 429 +
 Retry-After throttling; see docs/connectors/freshdesk.md.
+
+A sync lists contacts with ``GET /api/v2/contacts?page=&per_page=`` (plus
+``_updated_since`` with ``since``); the cursor is the next page number, and the
+``Link`` header says whether there is one.
 """
 
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import phonenumbers
 
-from .base import Activity, Connector, Customer, CustomerRecord, NotConfigured, Ticket, Unavailable
+from .base import Activity, Connector, Customer, NotConfigured, Ticket, Unavailable
 from .http import DEFAULT_TIMEOUT, HttpClient
 from .phones import national_digits, to_e164
 from .registry import register
+from .util import (ActivitiesFromTickets, activities_since, cursor_pages, iso_utc, path_segment, plain_text, site_root,
+                   summary, tickets_since, tier_from)
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +29,13 @@ STATUSES = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 CLOSED_STATUSES = {4, 5}
 PRIORITIES = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
 SOURCES = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback_widget", 10: "outbound_email"}
-TIER_FIELDS = ("tier", "support_tier", "customer_tier", "plan", "sla")
-SUMMARY_CHARS = 280
 MAX_PER_PAGE = 100
+# The contact list's changed-since filter, with the leading underscore of Freshdesk's published
+# examples (the ticket list's is ``updated_since``); not checked against a live account.
+CONTACTS_UPDATED_SINCE = "_updated_since"
 
 
-class FreshdeskConnector(Connector):
+class FreshdeskConnector(ActivitiesFromTickets, Connector):
     """Read-only Freshdesk connector.
 
     The ticket list only reaches tickets updated in the last ``history_days``
@@ -42,7 +49,7 @@ class FreshdeskConnector(Connector):
     def __init__(self, base_url, api_key, region="US", timeout=DEFAULT_TIMEOUT, max_wait=10.0, backoff=0.5,
                  page_size=MAX_PER_PAGE, conversation_tickets=5, history_days=365, max_pages=20,
                  sleep=time.sleep):
-        self.base_url = _site_root(base_url)
+        self.base_url = site_root(base_url)
         self.region = region
         self.page_size = min(page_size, MAX_PER_PAGE)
         self.conversation_tickets = conversation_tickets
@@ -95,61 +102,61 @@ class FreshdeskConnector(Connector):
         return Customer(
             source=self.name, id=str(contact["id"]), name=contact.get("name"), email=contact.get("email"),
             phone=to_e164(raw_phone, self.region) or raw_phone, company=self._company_name(contact.get("company_id")),
-            tier=_tier(contact), url=f"{self.base_url}/a/contacts/{contact['id']}",
-            updated_at=_iso(contact.get("updated_at")),
+            tier=tier_from(contact.get("custom_fields"), contact.get("tags")),
+            url=f"{self.base_url}/a/contacts/{contact['id']}", updated_at=iso_utc(contact.get("updated_at")),
         )
+
+    # -- listing for a sync -----------------------------------------------------
+    def customer_pages(self, since=None, cursor=None):
+        """Every contact (updated since ``since``), a page at a time; the cursor is the next page number."""
+        params = {"per_page": self.page_size}
+        if since:
+            params[CONTACTS_UPDATED_SINCE] = iso_utc(since).replace("+00:00", "Z")
+        return cursor_pages(lambda page: self._contact_page(params, int(page or 1)), cursor, self.name)
+
+    def _contact_page(self, params, page):
+        response = self.http.request("GET", "/api/v2/contacts", params={**params, "page": page})
+        contacts = [self._customer(c) for c in _records(_json(response))]
+        return contacts, page + 1 if response.links.get("next") else None
 
     def _company_name(self, company_id):
         if not company_id:
             return None
-        company = self.http.json("GET", f"/api/v2/companies/{_segment(company_id)}", allow_404=True)
+        company = self.http.json("GET", f"/api/v2/companies/{path_segment(company_id)}", allow_404=True)
         return None if company is None else _record(company).get("name")
 
     # -- tickets and conversations ----------------------------------------------
     def tickets(self, customer, since=None):
         """Tickets the contact requested (all pages), newest first, updated at or after ``since``."""
-        since = _iso(since)
+        since = iso_utc(since)
         params = {"requester_id": customer.id, "order_by": "updated_at", "order_type": "desc",
                   "per_page": self.page_size}
         floor = since or self._history_start()
         if floor:
             params["updated_since"] = floor.replace("+00:00", "Z")
-        tickets = [self._ticket(row) for row in self._linked("/api/v2/tickets", params)]
-        return _newest_first([t for t in tickets if _on_or_after(t.updated_at or t.created_at, since)],
-                             lambda t: t.updated_at or t.created_at)
+        return tickets_since([self._ticket(row) for row in self._linked("/api/v2/tickets", params)], since)
 
     def _history_start(self):
         """How far back the ticket list reaches when no ``since`` is given (None: Freshdesk's 30 days)."""
         if not self.history_days:
             return None
-        return _iso(datetime.now(timezone.utc) - timedelta(days=self.history_days))
-
-    def activities(self, customer, since=None):
-        """Replies and notes on the contact's most recent tickets, newest first."""
-        return self._activities(self.tickets(customer, since), _iso(since))
-
-    def record(self, email=None, phone=None, customer_id=None, since=None):
-        """Customer, tickets and conversations, listing the tickets only once."""
-        customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)
-        if customer is None:
-            return None
-        tickets = self.tickets(customer, since)
-        return CustomerRecord(customer, tickets, self._activities(tickets, _iso(since)))
+        return iso_utc(datetime.now(timezone.utc) - timedelta(days=self.history_days))
 
     def _activities(self, tickets, since):
         found = []
         for ticket in tickets[: self.conversation_tickets]:
-            rows = self._linked(f"/api/v2/tickets/{_segment(ticket.id)}/conversations", {"per_page": self.page_size})
+            rows = self._linked(f"/api/v2/tickets/{path_segment(ticket.id)}/conversations",
+                                {"per_page": self.page_size})
             found += [_activity(row, ticket.id) for row in rows]
-        return _newest_first([a for a in found if _on_or_after(a.at, since)], lambda a: a.at)
+        return activities_since(found, since)
 
     def _ticket(self, row):
         code = row.get("status")
         return Ticket(
             source=self.name, id=str(row["id"]), subject=row.get("subject"),
             description=row.get("description_text"), status=STATUSES.get(code, _custom(code)),
-            priority=PRIORITIES.get(row.get("priority")), created_at=_iso(row.get("created_at")),
-            updated_at=_iso(row.get("updated_at")), url=f"{self.base_url}/a/tickets/{row['id']}",
+            priority=PRIORITIES.get(row.get("priority")), created_at=iso_utc(row.get("created_at")),
+            updated_at=iso_utc(row.get("updated_at")), url=f"{self.base_url}/a/tickets/{row['id']}",
             is_open=code not in CLOSED_STATUSES, channel=SOURCES.get(row.get("source")),
         )
 
@@ -180,9 +187,10 @@ def _activity(conversation, ticket_id):
     emailed = bool(conversation.get("from_email") or conversation.get("to_emails"))
     kind = "note" if private else ("email" if emailed else "comment")
     return Activity(
-        source="freshdesk", id=str(conversation["id"]), at=_iso(conversation.get("created_at")), kind=kind,
+        source="freshdesk", id=str(conversation["id"]), at=iso_utc(conversation.get("created_at")), kind=kind,
         channel="email" if emailed and not private else None,
-        summary=_summary(conversation.get("body_text") or conversation.get("body")), ticket_id=str(ticket_id),
+        summary=summary(conversation.get("body_text") or plain_text(conversation.get("body"))),
+        ticket_id=str(ticket_id),
     )
 
 
@@ -191,19 +199,6 @@ def _phone_forms(typed, e164):
     national = phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
     forms = [e164, national, national_digits(e164), typed.strip()]
     return [form for n, form in enumerate(forms) if form and form not in forms[:n]]
-
-
-def _tier(contact):
-    fields = contact.get("custom_fields") or {}
-    for name in TIER_FIELDS:
-        if fields.get(name) not in (None, ""):
-            return str(fields[name])
-    for tag in map(str, contact.get("tags") or []):
-        if tag.lower() == "vip":
-            return "vip"
-        if tag.lower().startswith(("tier_", "tier-")):
-            return tag[5:]
-    return None
 
 
 def _custom(code):
@@ -228,42 +223,6 @@ def _record(data):
     if not isinstance(data, dict) or "id" not in data:
         raise Unavailable("freshdesk sent a malformed response (expected a record)", "freshdesk")
     return data
-
-
-def _segment(record_id):
-    """An id made safe to put in a URL path (ids come back to us from callers)."""
-    return quote(str(record_id), safe="")
-
-
-def _summary(text, limit=SUMMARY_CHARS):
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _iso(value):
-    """An ISO 8601 UTC string ("2026-11-02T09:15:00+00:00") from a string or datetime; None if unparsable."""
-    if not value:
-        return None
-    try:
-        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _on_or_after(at, since):
-    return not since or (at or "") >= since
-
-
-def _newest_first(items, key):
-    return sorted(items, key=lambda item: key(item) or "", reverse=True)
-
-
-def _site_root(base_url):
-    """``https://acme.freshdesk.com`` from a base URL given with or without ``/api/v2``."""
-    root = base_url.strip().rstrip("/")
-    return root[: -len("/api/v2")] if root.endswith("/api/v2") else root
 
 
 @register("freshdesk")

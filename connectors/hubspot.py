@@ -4,18 +4,21 @@ One contact lookup is one search call; a contact's tickets (or notes, or tasks)
 are the association pages (``paging.next.after``) and then batch reads of 100.
 HubSpot throttles with 429 and a ``policyName``; its ``X-HubSpot-RateLimit-*``
 headers say how long the window is.
+
+A sync lists every contact with ``GET /crm/v3/objects/contacts`` (cursor
+``paging.next.after``), or, with ``since``, searches ``lastmodifieddate GTE
+since`` in ``hs_object_id`` order, each page asking for ids above the last one
+seen, so the search API's 10,000-result paging cap never applies.
 """
 
-import html
 import re
 import time
-from datetime import datetime, timezone
-from urllib.parse import quote
 
 from .base import Activity, Connector, Customer, NotConfigured, Ticket
 from .http import DEFAULT_TIMEOUT, HttpClient, retry_after_seconds
 from .phones import national_digits, to_e164
 from .registry import register, require
+from .util import activities_since, cursor_pages, iso_utc, parse_utc, path_segment, plain_text, tickets_since
 
 CONTACT_PROPERTIES = ["firstname", "lastname", "email", "phone", "mobilephone", "company",
                       "lifecyclestage", "hs_lead_status", "lastmodifieddate"]
@@ -27,6 +30,8 @@ TASK_PROPERTIES = ["hs_task_subject", "hs_task_body", "hs_timestamp", "hs_task_s
 # Stage ids of HubSpot's default support pipeline; other pipelines show their raw stage id.
 DEFAULT_STAGE_LABELS = {"1": "new", "2": "waiting on contact", "3": "waiting on us", "4": "closed"}
 BATCH_LIMIT = 100  # inputs per batch read
+LIST_LIMIT = 100  # results per page of a CRM v3 object list
+SEARCH_LIMIT = 200  # results per page of a CRM search
 ASSOCIATION_LIMIT = 500  # results per associations v4 page
 DAILY_LIMIT_WAIT = 3600.0  # the daily quota resets at midnight in the portal's time zone; no header says when
 OBJECT_TYPE_IDS = {"contacts": "0-1", "tickets": "0-5"}
@@ -127,6 +132,31 @@ class HubSpotConnector(Connector):
                         url=self._record_url("contacts", contact["id"]),
                         updated_at=_iso(props.get("lastmodifieddate") or contact.get("updatedAt")))
 
+    # -- listing for a sync -------------------------------------------------------
+    def customer_pages(self, since=None, cursor=None):
+        """Every contact (modified since ``since``), a page at a time; the cursor is HubSpot's or the last id."""
+        fetch = self._modified_page if since else self._listed_page
+        return cursor_pages(lambda after: fetch(after, since), cursor, self.name)
+
+    def _listed_page(self, after, since=None):
+        params = {"limit": LIST_LIMIT, "properties": ",".join(CONTACT_PROPERTIES), "archived": "false"}
+        if after:
+            params["after"] = after
+        body = self.http.json("GET", "/crm/v3/objects/contacts", params=params)
+        return [self._customer(c) for c in body.get("results") or []], _next_after(body)
+
+    def _modified_page(self, last_id, since):
+        """One search page of contacts modified since ``since`` whose ids follow ``last_id``."""
+        filters = [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": _epoch_ms(since)}]
+        if last_id:
+            filters.append({"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)})
+        body = self.http.json("POST", "/crm/v3/objects/contacts/search", json={
+            "filterGroups": [{"filters": filters}], "properties": CONTACT_PROPERTIES, "limit": SEARCH_LIMIT,
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]})
+        contacts = body.get("results") or []
+        more = bool(contacts) and _next_after(body) is not None
+        return [self._customer(c) for c in contacts], str(contacts[-1]["id"]) if more else None
+
     def _record_url(self, object_type, object_id):
         if not self.portal_id:
             return None
@@ -135,10 +165,8 @@ class HubSpotConnector(Connector):
     # -- tickets ------------------------------------------------------------
     def tickets(self, customer, since=None):
         """Every ticket associated with the contact, most recently updated first."""
-        found = [self._ticket(t) for t in self._associated(customer.id, "tickets", TICKET_PROPERTIES)]
-        since = _iso(since)
-        found = [t for t in found if not since or (t.updated_at or t.created_at or "") >= since]
-        return sorted(found, key=lambda t: t.updated_at or t.created_at or "", reverse=True)
+        return tickets_since([self._ticket(t) for t in self._associated(customer.id, "tickets", TICKET_PROPERTIES)],
+                             since)
 
     def _ticket(self, ticket):
         props = ticket.get("properties") or {}
@@ -156,18 +184,17 @@ class HubSpotConnector(Connector):
         """The contact's notes and tasks, newest first; open tasks are kept whatever their age."""
         found = [self._note(n) for n in self._associated(customer.id, "notes", NOTE_PROPERTIES)]
         found += [self._task(t) for t in self._associated(customer.id, "tasks", TASK_PROPERTIES)]
-        since = _iso(since)
-        found = [a for a in found if not since or (a.at or "") >= since or (a.due_at and not a.done)]
-        return sorted(found, key=lambda a: a.at or "", reverse=True)
+        return activities_since(found, since)
 
     def _note(self, note):
         props = note.get("properties") or {}
-        return Activity(source=self.name, id=str(note["id"]), kind="note", summary=_text(props.get("hs_note_body")),
+        return Activity(source=self.name, id=str(note["id"]), kind="note",
+                        summary=plain_text(props.get("hs_note_body")),
                         at=_iso(props.get("hs_timestamp") or props.get("hs_createdate") or note.get("createdAt")))
 
     def _task(self, task):
         props = task.get("properties") or {}
-        subject, body = props.get("hs_task_subject"), _text(props.get("hs_task_body"))
+        subject, body = props.get("hs_task_subject"), plain_text(props.get("hs_task_body"))
         task_type = (props.get("hs_task_type") or "").lower()
         return Activity(source=self.name, id=str(task["id"]), kind="task",
                         channel=task_type if task_type in ("call", "email") else None,
@@ -188,7 +215,7 @@ class HubSpotConnector(Connector):
         return objects
 
     def _association_ids(self, contact_id, object_type):
-        path = f"/crm/v4/objects/contacts/{quote(str(contact_id), safe='')}/associations/{object_type}"
+        path = f"/crm/v4/objects/contacts/{path_segment(contact_id)}/associations/{object_type}"
         ids, after, seen = [], None, set()
         while True:
             params = {"limit": self.page_size, **({"after": after} if after else {})}
@@ -208,28 +235,21 @@ class HubSpotConnector(Connector):
 
 
 def _iso(value):
-    """An ISO 8601 UTC string (seconds precision) from HubSpot's ISO or epoch-milliseconds values."""
-    if not value:
-        return None
-    value = str(value).strip()
-    try:
-        if value.isdigit():
-            when = datetime.fromtimestamp(int(value) / 1000, timezone.utc)
-        else:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    """An ISO 8601 UTC string from HubSpot's ISO or epoch-milliseconds values."""
+    return iso_utc(value, epoch="ms")
 
 
-def _text(body):
-    """Plain text from a rich-text (HTML) body: tags dropped, entities decoded, spaces collapsed."""
-    if not body:
-        return None
-    text = html.unescape(re.sub(r"<[^>]*>", " ", body))
-    return re.sub(r"\s+", " ", text).strip() or None
+def _epoch_ms(value):
+    """A date or time as the epoch milliseconds HubSpot's search compares datetime properties with."""
+    when = parse_utc(value)
+    if when is None:
+        raise ValueError(f"not an ISO 8601 date: {value!r}")
+    return str(int(when.timestamp() * 1000))
+
+
+def _next_after(body):
+    """The ``paging.next.after`` cursor of a list or search page; None on the last page."""
+    return ((body.get("paging") or {}).get("next") or {}).get("after")
 
 
 @register("hubspot")

@@ -5,6 +5,11 @@ Domain and is cached until a call answers 401 ``INVALID_SESSION_ID``; then one
 new token is fetched and the call is tried once more.  Query results are
 followed across batches (``done`` / ``nextRecordsUrl``).  Salesforce throttles
 with 403 ``REQUEST_LIMIT_EXCEEDED`` and no Retry-After, so we back off.
+
+A sync queries ``SELECT ... FROM Contact [WHERE LastModifiedDate >= since]
+ORDER BY Id`` and pages through its batches by ``nextRecordsUrl``.  The saved
+cursor holds that URL and the last Id stored: a query locator expires after
+about 15 minutes unused, so a later resume asks again for Ids above that one.
 """
 
 import logging
@@ -14,10 +19,11 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from .base import Activity, AuthFailed, Connector, Customer, NotConfigured, Ticket, Unavailable
+from .base import Activity, AuthFailed, Connector, ConnectorError, Customer, NotConfigured, Ticket, Unavailable
 from .http import DEFAULT_TIMEOUT, HttpClient
 from .phones import national_digits, to_e164
 from .registry import register, require
+from .util import cursor_pages, iso_utc, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -151,19 +157,25 @@ class SalesforceConnector(Connector):
 
     def _query(self, soql):
         """Every record a SOQL query returns, following ``nextRecordsUrl`` until ``done``."""
-        page = self._get(f"/services/data/{self.api_version}/query", q=soql)
-        records, seen = [], set()
-        while True:
-            if not isinstance(page, dict) or not isinstance(page.get("records"), list):
-                raise Unavailable("salesforce sent a malformed query result", self.name)
-            records += page["records"]
-            next_url = page.get("nextRecordsUrl")
-            if page.get("done", True) or not next_url:
-                return records
-            if not str(next_url).startswith("/services/data/") or next_url in seen:
+        batch, next_url = self._batch(soql=soql)
+        records, seen = list(batch), set()
+        while next_url:
+            if next_url in seen:
                 raise Unavailable("salesforce sent an unusable nextRecordsUrl", self.name)
             seen.add(next_url)
-            page = self._get(next_url)
+            batch, next_url = self._batch(next_url=next_url)
+            records += batch
+        return records
+
+    def _batch(self, soql=None, next_url=None):
+        """One batch of a query (or of its ``next_url``): its records and the next batch's URL, if any."""
+        if next_url and not str(next_url).startswith("/services/data/"):
+            raise Unavailable("salesforce sent an unusable nextRecordsUrl", self.name)
+        page = self._get(next_url) if next_url else self._get(f"/services/data/{self.api_version}/query", q=soql)
+        if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+            raise Unavailable("salesforce sent a malformed query result", self.name)
+        done = page.get("done", True) or not page.get("nextRecordsUrl")
+        return page["records"], None if done else page["nextRecordsUrl"]  # checked when it is followed
 
     # -- contacts -----------------------------------------------------------
     def find_customer(self, email=None, phone=None, customer_id=None):
@@ -202,7 +214,28 @@ class SalesforceConnector(Connector):
         name = record.get("Name") or " ".join(filter(None, [record.get("FirstName"), record.get("LastName")]))
         return Customer(source=self.name, id=record["Id"], name=name or None, email=record.get("Email"),
                         phone=phone, company=(record.get("Account") or {}).get("Name"),
-                        url=self._link("Contact", record["Id"]), updated_at=iso(record.get("LastModifiedDate")))
+                        url=self._link("Contact", record["Id"]), updated_at=iso_utc(record.get("LastModifiedDate")))
+
+    # -- listing for a sync -------------------------------------------------------
+    def customer_pages(self, since=None, cursor=None):
+        """Every contact (modified since ``since``) in Id order, a query batch at a time.
+
+        The cursor is ``{"next": nextRecordsUrl, "after": last Id}``.
+        """
+        return cursor_pages(lambda position: self._contact_batch(position or {}, since), cursor, self.name)
+
+    def _contact_batch(self, position, since):
+        after, records, next_url = position.get("after"), None, position.get("next")
+        if next_url:
+            try:
+                records, next_url = self._batch(next_url=next_url)
+            except ConnectorError as e:  # the query locator expired: ask again from the last Id
+                if "INVALID_QUERY_LOCATOR" not in (getattr(e, "body", None) or ""):
+                    raise
+        if records is None:
+            records, next_url = self._batch(soql=contacts_soql(after, since))
+        after = records[-1]["Id"] if records else after
+        return [self._customer(r) for r in records], {"next": next_url, "after": after} if next_url else None
 
     def _link(self, sobject, record_id):
         return f"{self._token()[1]}/lightning/r/{sobject}/{record_id}/view"
@@ -218,8 +251,8 @@ class SalesforceConnector(Connector):
 
     def _ticket(self, r):
         return Ticket(source=self.name, id=r["Id"], subject=r.get("Subject"), description=r.get("Description"),
-                      status=r.get("Status"), priority=r.get("Priority"), created_at=iso(r.get("CreatedDate")),
-                      updated_at=iso(r.get("LastModifiedDate")), url=self._link("Case", r["Id"]),
+                      status=r.get("Status"), priority=r.get("Priority"), created_at=iso_utc(r.get("CreatedDate")),
+                      updated_at=iso_utc(r.get("LastModifiedDate")), url=self._link("Case", r["Id"]),
                       is_open=not r.get("IsClosed"), channel=(r.get("Origin") or "").lower() or None)
 
     def activities(self, customer, since=None):
@@ -233,7 +266,7 @@ class SalesforceConnector(Connector):
     def _activity(self, r):
         kind = TASK_KINDS.get(r.get("TaskSubtype"), "task")
         summary = ": ".join(filter(None, [r.get("Subject"), r.get("Description")])) or None
-        return Activity(source=self.name, id=r["Id"], at=iso(r.get("CreatedDate")), kind=kind,
+        return Activity(source=self.name, id=r["Id"], at=iso_utc(r.get("CreatedDate")), kind=kind,
                         channel="phone" if kind == "call" else None, summary=summary,
                         due_at=end_of_day(r.get("ActivityDate")), done=bool(r.get("IsClosed")),
                         outcome=r.get("Status"))
@@ -263,18 +296,6 @@ def api_version_from(value):
     return f"v{match[1]}"
 
 
-def iso(value):
-    """Salesforce's '2024-01-17T19:55:04.000+0000' as '2024-01-17T19:55:04+00:00' (None if unparsable)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
 def end_of_day(value):
     """A Task's ActivityDate ('2026-11-05', a date with no time) as the end of that day, UTC."""
     try:
@@ -284,11 +305,20 @@ def end_of_day(value):
         return None
 
 
+def contacts_soql(after=None, since=None):
+    """SOQL for contacts in Id order: Ids above ``after``, modified at or after ``since``."""
+    conditions = ([f"Id > {soql_quote(after)}"] if after else []) + (
+        [f"LastModifiedDate >= {soql_datetime(since)}"] if since else [])
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    return f"SELECT {CONTACT_FIELDS} FROM Contact {where}ORDER BY Id"
+
+
 def soql_datetime(value):
-    """An ISO 8601 time as a SOQL dateTime literal in UTC ('2026-11-02T09:15:00Z')."""
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An ISO 8601 date or time as a SOQL dateTime literal in UTC ('2026-11-02T09:15:00Z')."""
+    parsed = parse_utc(value)
+    if parsed is None:  # never put an unchecked value into a query
+        raise ValueError(f"not an ISO 8601 date or time: {value!r}")
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @register("salesforce")

@@ -36,7 +36,7 @@ def sync(db, connector, since=None, restart=False, region="US", now=None, on_pag
 
     Resumes an unfinished sync of the same connector and ``since`` unless
     ``restart``.  ``on_page(count)`` is called after each stored page.
-    Returns the number of customers stored in this run.
+    Returns (customers stored in this run, customers stored by the whole sync including resumed runs).
     """
     state = sync_state(db, connector.name)
     resume = state and not state["finished_at"] and state["since"] == since and not restart
@@ -46,7 +46,7 @@ def sync(db, connector, since=None, restart=False, region="US", now=None, on_pag
     store, stored = LocalStore(db, region), 0
     _save_state(db, connector.name, since, cursor, total, started, None)
     for customers, next_cursor in connector.customer_pages(since=since, cursor=cursor):
-        records = [connector.record(customer_id=c.id, since=since) for c in customers]
+        records = [connector.record_for(c, since=since) for c in customers]
         with write_transaction(db):
             for record in records:
                 if record is not None:
@@ -56,7 +56,7 @@ def sync(db, connector, since=None, restart=False, region="US", now=None, on_pag
         if on_page:
             on_page(len(customers))
     _save_state(db, connector.name, since, None, total + stored, started, now or iso_now())
-    return stored
+    return stored, total + stored
 
 
 def _save_state(db, name, since, cursor, customers, started, finished):

@@ -3,28 +3,31 @@
 API token auth (``{email}/token:{api_token}``), cursor pagination (``page[size]``,
 ``meta.has_more``, ``meta.after_cursor``) and 429 + Retry-After throttling, as
 documented at developer.zendesk.com; see docs/connectors/zendesk.md.
+
+A sync lists end users with ``GET /api/v2/users?role=end-user`` (cursor
+pagination, open to agents), or, with ``since``, the cursor-based incremental
+user export ``GET /api/v2/incremental/users/cursor?start_time=`` (admins only,
+10 requests a minute, stop at ``end_of_stream``).
 """
 
 import logging
 import re
 import time
-from datetime import datetime, timezone
-from urllib.parse import quote
 
-from .base import Activity, Connector, Customer, CustomerRecord, NotConfigured, Ticket, Unavailable
+from .base import Activity, AuthFailed, Connector, Customer, NotConfigured, Ticket, Unavailable
 from .http import DEFAULT_TIMEOUT, HttpClient
 from .phones import national_digits, to_e164
 from .registry import register
+from .util import (ActivitiesFromTickets, activities_since, cursor_pages, iso_utc, parse_utc, path_segment, site_root,
+                   summary, tickets_since, tier_from)
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = {"new", "open", "pending", "hold"}
-TIER_FIELDS = ("tier", "support_tier", "customer_tier", "plan", "sla")
-SUMMARY_CHARS = 280
 SUBDOMAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 
 
-class ZendeskConnector(Connector):
+class ZendeskConnector(ActivitiesFromTickets, Connector):
     """Read-only Zendesk Support connector.
 
     ``comment_tickets`` bounds how many of the most recent tickets have their
@@ -35,7 +38,7 @@ class ZendeskConnector(Connector):
 
     def __init__(self, base_url, email, api_token, region="US", timeout=DEFAULT_TIMEOUT, max_wait=10.0,
                  backoff=0.5, page_size=100, comment_tickets=5, max_pages=20, sleep=time.sleep):
-        self.base_url = _site_root(base_url)
+        self.base_url = site_root(base_url)
         self.region = region
         self.page_size = page_size
         self.comment_tickets = comment_tickets
@@ -88,51 +91,66 @@ class ZendeskConnector(Connector):
         return Customer(
             source=self.name, id=str(user["id"]), name=user.get("name"), email=user.get("email"),
             phone=to_e164(user.get("phone"), self.region) or user.get("phone"),
-            company=self._organization_name(user.get("organization_id")), tier=_tier(user),
-            url=f"{self.base_url}/agent/users/{user['id']}", updated_at=_iso(user.get("updated_at")),
+            company=self._organization_name(user.get("organization_id")),
+            tier=tier_from(user.get("user_fields"), user.get("tags")),
+            url=f"{self.base_url}/agent/users/{user['id']}", updated_at=iso_utc(user.get("updated_at")),
         )
+
+    # -- listing for a sync -----------------------------------------------------
+    def customer_pages(self, since=None, cursor=None):
+        """Every end user (updated since ``since``), a page at a time; the cursor is Zendesk's after_cursor."""
+        fetch = self._exported_page if since else self._listed_page
+        return cursor_pages(lambda after: fetch(after, since), cursor, self.name)
+
+    def _listed_page(self, after, since=None):
+        params = {"role": "end-user", "page[size]": self.page_size, **({"page[after]": after} if after else {})}
+        data = self.http.json("GET", "/api/v2/users.json", params=params)
+        meta = (data.get("meta") or {}) if isinstance(data, dict) else {}
+        users = [self._customer(u) for u in _field(data, "users", list)]
+        return users, meta.get("after_cursor") if meta.get("has_more") else None
+
+    def _exported_page(self, after, since):
+        """One page of the incremental export: users of any role changed since ``since``; end users kept."""
+        params = {"cursor": after} if after else {"start_time": int(parse_utc(since).timestamp())}
+        try:
+            data = self.http.json("GET", "/api/v2/incremental/users/cursor.json",
+                                  params={**params, "per_page": self.page_size})
+        except AuthFailed as e:
+            if getattr(e, "status_code", None) != 403:
+                raise
+            raise AuthFailed("zendesk: a sync with a since date uses the incremental user export, which needs "
+                             "an admin's API token", self.name) from e
+        users = [self._customer(u) for u in _field(data, "users", list)
+                 if u.get("role", "end-user") == "end-user" and u.get("active", True)]
+        return users, None if data.get("end_of_stream", True) else data.get("after_cursor")
 
     def _organization_name(self, organization_id):
         if not organization_id:
             return None
-        data = self.http.json("GET", f"/api/v2/organizations/{_segment(organization_id)}.json", allow_404=True)
+        data = self.http.json("GET", f"/api/v2/organizations/{path_segment(organization_id)}.json",
+                              allow_404=True)
         return None if data is None else _field(data, "organization", dict).get("name")
 
     # -- tickets and comments ---------------------------------------------------
     def tickets(self, customer, since=None):
         """Tickets the user requested (all pages), newest first, updated at or after ``since``."""
-        since = _iso(since)
-        rows = self._cursor(f"/api/v2/users/{_segment(customer.id)}/tickets/requested.json", "tickets")
-        tickets = [self._ticket(row) for row in rows]
-        return _newest_first([t for t in tickets if _on_or_after(t.updated_at or t.created_at, since)],
-                             lambda t: t.updated_at or t.created_at)
-
-    def activities(self, customer, since=None):
-        """Comments and internal notes on the customer's most recent tickets, newest first."""
-        return self._activities(self.tickets(customer, since), _iso(since))
-
-    def record(self, email=None, phone=None, customer_id=None, since=None):
-        """Customer, tickets and comments, listing the tickets only once."""
-        customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)
-        if customer is None:
-            return None
-        tickets = self.tickets(customer, since)
-        return CustomerRecord(customer, tickets, self._activities(tickets, _iso(since)))
+        rows = self._cursor(f"/api/v2/users/{path_segment(customer.id)}/tickets/requested.json", "tickets")
+        return tickets_since([self._ticket(row) for row in rows], since)
 
     def _activities(self, tickets, since):
         found = []
         for ticket in tickets[: self.comment_tickets]:
-            rows = self._cursor(f"/api/v2/tickets/{_segment(ticket.id)}/comments.json", "comments",
+            rows = self._cursor(f"/api/v2/tickets/{path_segment(ticket.id)}/comments.json", "comments",
                                 params={"sort": "-created_at"}, stop=_older_than(since))
             found += [_activity(row, ticket.id) for row in rows]
-        return _newest_first([a for a in found if _on_or_after(a.at, since)], lambda a: a.at)
+        return activities_since(found, since)
 
     def _ticket(self, row):
         status = row.get("status")
         return Ticket(
             source=self.name, id=str(row["id"]), subject=row.get("subject") or row.get("raw_subject"),
             description=row.get("description"), status=status, priority=row.get("priority"),
-            created_at=_iso(row.get("created_at")), updated_at=_iso(row.get("updated_at")),
+            created_at=iso_utc(row.get("created_at")), updated_at=iso_utc(row.get("updated_at")),
             url=f"{self.base_url}/agent/tickets/{row['id']}", is_open=status in OPEN_STATUSES,
             channel=(row.get("via") or {}).get("channel"),
         )
@@ -163,23 +181,10 @@ def _activity(comment, ticket_id):
     public = comment.get("public", True)
     kind = "call" if comment.get("type") == "VoiceComment" else ("comment" if public else "note")
     return Activity(
-        source="zendesk", id=str(comment["id"]), at=_iso(comment.get("created_at")), kind=kind,
+        source="zendesk", id=str(comment["id"]), at=iso_utc(comment.get("created_at")), kind=kind,
         channel=(comment.get("via") or {}).get("channel"),
-        summary=_summary(comment.get("plain_body") or comment.get("body")), ticket_id=str(ticket_id),
+        summary=summary(comment.get("plain_body") or comment.get("body")), ticket_id=str(ticket_id),
     )
-
-
-def _tier(user):
-    fields = user.get("user_fields") or {}
-    for name in TIER_FIELDS:
-        if fields.get(name) not in (None, ""):
-            return str(fields[name])
-    for tag in map(str, user.get("tags") or []):
-        if tag == "vip":
-            return "vip"
-        if tag.startswith(("tier_", "tier-")):
-            return tag[5:]
-    return None
 
 
 def _field(data, key, kind):
@@ -191,47 +196,11 @@ def _field(data, key, kind):
     return value
 
 
-def _segment(record_id):
-    """An id made safe to put in a URL path (ids come back to us from callers)."""
-    return quote(str(record_id), safe="")
-
-
 def _older_than(since):
     """A page test for newest-first comments: stop paging once a page reaches before ``since``."""
     if not since:
         return None
-    return lambda page: any((_iso(row.get("created_at")) or "") < since for row in page)
-
-
-def _summary(text, limit=SUMMARY_CHARS):
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _iso(value):
-    """An ISO 8601 UTC string ("2026-11-02T09:15:00+00:00") from a string or datetime; None if unparsable."""
-    if not value:
-        return None
-    try:
-        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _on_or_after(at, since):
-    return not since or (at or "") >= since
-
-
-def _newest_first(items, key):
-    return sorted(items, key=lambda item: key(item) or "", reverse=True)
-
-
-def _site_root(base_url):
-    """``https://acme.zendesk.com`` from a base URL given with or without ``/api/v2``."""
-    root = base_url.strip().rstrip("/")
-    return root[: -len("/api/v2")] if root.endswith("/api/v2") else root
+    return lambda page: any((iso_utc(row.get("created_at")) or "") < since for row in page)
 
 
 def base_url_from_settings(settings):
@@ -241,7 +210,7 @@ def base_url_from_settings(settings):
     if base:
         if not base.startswith(("https://", "http://")):
             raise NotConfigured("ASSIST_ZENDESK_BASE_URL must start with https://", "zendesk")
-        return _site_root(base)
+        return site_root(base)
     if not SUBDOMAIN.fullmatch(subdomain):
         raise NotConfigured("ASSIST_ZENDESK_SUBDOMAIN must be the bare subdomain, e.g. acme", "zendesk")
     return f"https://{subdomain.lower()}.zendesk.com"

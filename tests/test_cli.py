@@ -31,7 +31,7 @@ def run(env, *args, input=None):
 @pytest.mark.parametrize(
     "command",
     [[], ["init"], ["serve"], ["token"], ["token", "create"], ["token", "list"], ["token", "revoke"],
-     ["phrases"], ["phrases", "import"], ["phrases", "export"]],
+     ["phrases"], ["phrases", "import"], ["phrases", "export"], ["crm"], ["crm", "import"], ["sync"]],
 )
 def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])

@@ -9,6 +9,8 @@ Faults a test can queue (each applies to the next matching request):
   ``fail_next(status, body=None, headers=None, times=1)`` any error response,
   ``slow_next(seconds, times=1)`` delay before answering,
   ``drop_next(times=1)`` close the connection without any response.
+An outage lasts until ``recover()``: ``fail_after(count, status=503)`` answers
+``count`` more requests normally, then every later one with ``status``.
 Every request is recorded in ``self.requests`` for assertions.
 """
 
@@ -43,6 +45,7 @@ class Emulator:
         self.routes = []
         self.requests = []
         self.faults = []
+        self.outage = None  # [requests still answered, (status, body, headers)]
         self._lock = threading.Lock()
         self.server = None
 
@@ -92,9 +95,23 @@ class Emulator:
         with self._lock:
             self.faults += [("drop", None)] * times
 
+    def fail_after(self, count, status=503, body=None):
+        with self._lock:
+            self.outage = [count, (status, body or {"error": "Service Unavailable"}, {})]
+
+    def recover(self):
+        with self._lock:
+            self.outage = None
+
     def _take_fault(self):
         with self._lock:
-            return self.faults.pop(0) if self.faults else None
+            if self.faults:
+                return self.faults.pop(0)
+            if self.outage and self.outage[0] > 0:
+                self.outage[0] -= 1
+            elif self.outage:
+                return ("fail", self.outage[1])
+            return None
 
     # -- dispatch -----------------------------------------------------------
     def _dispatch(self, handler):

@@ -1,6 +1,11 @@
 """Chatwoot's Application API for contacts, contact conversations and contact notes, on a local server.
 
 Behaviour follows chatwoot/chatwoot's controllers and views:
+  contacts          the account's contacts with an email, phone or identifier,
+                    15 a page via ``page``, ordered by ``sort`` (``created_at``,
+                    ``last_activity_at``, ``name``, ``email``; ``-`` for
+                    descending, nulls last); ``{"meta": {"count": total,
+                    "current_page": page}, "payload": [...]}``
   contacts/search   ILIKE substring over name, email, phone_number, identifier
                     (plus id equality for a numeric q), 15 a page via ``page``,
                     422 without ``q``; ``{"meta": {...}, "payload": [...]}``
@@ -11,7 +16,8 @@ Timestamps are unix seconds.  Auth is the ``api_access_token`` header.
 
 Seeded account 7:
   contacts 1-35     decoys whose email contains "sam@example.com" and whose phone
-                    starts with "+14155550123", so Sam is on search page 3
+                    starts with "+14155550123", so Sam is on search page 3; last
+                    active 30 days before Sam and Nina
   contact 40        Sam Carter, sam@example.com, +14155550123: 22 conversations, 3 notes
   contact 50        Nina Patel, nina@example.org, +442079460958: nothing else
 """
@@ -27,15 +33,16 @@ CONVERSATION_LIMIT = 20
 NOT_FOUND = {"error": "Resource could not be found"}
 BASE_TIME = 1_790_000_000  # 2026-09-21T16:53:20Z
 STATUSES = ["open", "resolved", "pending", "snoozed"]
+SORTS = {"created_at", "last_activity_at", "name", "email"}
 CHANNELS = ["Channel::WebWidget", "Channel::Email", "Channel::Whatsapp", "Channel::Api"]
 
 
-def contact(contact_id, name, email, phone, company=None, tier=None):
+def contact(contact_id, name, email, phone, company=None, tier=None, last_active=BASE_TIME):
     return {"additional_attributes": {"company_name": company} if company else {},
             "availability_status": "offline", "email": email, "id": contact_id, "name": name,
             "phone_number": phone, "identifier": None, "thumbnail": "",
             "custom_attributes": {"tier": tier} if tier else {},
-            "last_activity_at": BASE_TIME + contact_id, "created_at": BASE_TIME - 86400 * 100 + contact_id,
+            "last_activity_at": last_active + contact_id, "created_at": BASE_TIME - 86400 * 100 + contact_id,
             "contact_inboxes": []}
 
 
@@ -72,7 +79,8 @@ def conversation(display_id, sender):
 
 def seed():
     """Contacts by id, conversations by contact id, notes by contact id."""
-    contacts = {n: contact(n, f"Decoy {n}", f"x{n}sam@example.com", f"+14155550123{n % 10}") for n in range(1, 36)}
+    contacts = {n: contact(n, f"Decoy {n}", f"x{n}sam@example.com", f"+14155550123{n % 10}",
+                           last_active=BASE_TIME - 30 * 86400) for n in range(1, 36)}
     contacts[40] = contact(40, "Sam Carter", "sam@example.com", "+14155550123", "Stargate", "gold")
     contacts[50] = contact(50, "Nina Patel", "nina@example.org", "+442079460958")
     sender = {k: v for k, v in contacts[40].items() if k != "contact_inboxes"}
@@ -91,6 +99,7 @@ class ChatwootEmulator(Emulator):
         self.token, self.account_id = token, account_id
         self.contacts, self.conversations, self.notes = seed()
         prefix = r"/api/v1/accounts/(?P<account>\d+)/contacts"
+        self.route("GET", prefix, self._authed(self.index))
         self.route("GET", prefix + r"/search", self._authed(self.search))
         self.route("GET", prefix + r"/(?P<id>\d+)", self._authed(self.show))
         self.route("GET", prefix + r"/(?P<id>\d+)/conversations", self._authed(self.contact_conversations))
@@ -121,6 +130,19 @@ class ChatwootEmulator(Emulator):
             return handler(request)
 
         return check
+
+    def index(self, request):
+        field = (request.query.get("sort") or "").lstrip("-")
+        if field and field not in SORTS:
+            return 422, {"error": f"invalid sort {field}"}, {}
+        resolved = [c for _, c in sorted(self.contacts.items()) if c["email"] or c["phone_number"] or c["identifier"]]
+        if field:  # nulls last in either direction
+            present = sorted((c for c in resolved if c.get(field) is not None), key=lambda c: c[field],
+                             reverse=request.query["sort"].startswith("-"))
+            resolved = present + [c for c in resolved if c.get(field) is None]
+        page = int(request.query.get("page") or 1)
+        found = resolved[(page - 1) * PER_PAGE:page * PER_PAGE]
+        return 200, {"meta": {"count": len(resolved), "current_page": str(page)}, "payload": found}, {}
 
     def search(self, request):
         query = (request.query.get("q") or "").strip()

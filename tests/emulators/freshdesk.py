@@ -7,7 +7,9 @@ with an empty body, list endpoints answering JSON arrays paginated by
 with ``Link: <...>; rel="next"`` only while more pages exist, exact-match
 ``email``/``phone``/``mobile`` contact filters, a ticket list limited to tickets
 created in the last 30 days unless ``updated_since`` is given, X-RateLimit-*
-headers on every answer and 429 + Retry-After via ``throttle_next``.
+headers on every answer and 429 + Retry-After via ``throttle_next``.  The
+contact list also filters by ``_updated_since`` and answers at most
+``list_limit`` (2) contacts a page, fewer than asked, so tests cross pages.
 """
 
 import base64
@@ -29,9 +31,9 @@ def _ago(now, **delta):
 class FreshdeskEmulator(Emulator):
     """Seeded with a few contacts; contact 201 has 13 tickets and ticket 312 has 8 conversations."""
 
-    def __init__(self, api_key="fd-key-123"):
+    def __init__(self, api_key="fd-key-123", list_limit=2):
         super().__init__()
-        self.api_key = api_key
+        self.api_key, self.list_limit = api_key, list_limit
         self.now = datetime.now(timezone.utc).replace(microsecond=0)
         self.contacts, self.companies, self.tickets, self.conversations = {}, {}, {}, {}
         self.seed()
@@ -48,7 +50,7 @@ class FreshdeskEmulator(Emulator):
         self.add_contact(201, "Bruce Wayne", "bruce@example.com", phone="+14155550123", company_id=77,
                          custom_fields={"tier": "platinum"})
         self.add_contact(202, "Selina Kyle", "selina@example.com", mobile="4155550188", tags=["VIP"])
-        self.add_contact(203, "Alfred Pennyworth", "alfred@example.com", phone="(415) 555-0177")
+        self.add_contact(203, "Alfred Pennyworth", "alfred@example.com", phone="(415) 555-0177", updated_days=90)
         ages = [2, 4, 6, 8, 10, 12, 14, 16, 20, 25, 90, 200, 400]  # days since last update
         for n, age in enumerate(ages):
             ticket_id = 312 - n  # ticket 312 is the most recently updated
@@ -78,12 +80,12 @@ class FreshdeskEmulator(Emulator):
                                     "updated_at": _ago(now, days=4)}]
 
     def add_contact(self, contact_id, name, email, phone=None, mobile=None, company_id=None, custom_fields=None,
-                    tags=None):
+                    tags=None, updated_days=7):
         self.contacts[contact_id] = {
             "id": contact_id, "name": name, "email": email, "phone": phone, "mobile": mobile, "active": True,
             "company_id": company_id, "time_zone": "Eastern Time (US & Canada)", "language": "en",
             "custom_fields": custom_fields or {}, "tags": tags or [],
-            "created_at": _ago(self.now, days=500), "updated_at": _ago(self.now, days=7),
+            "created_at": _ago(self.now, days=500), "updated_at": _ago(self.now, days=updated_days),
         }
 
     def start(self):
@@ -99,9 +101,10 @@ class FreshdeskEmulator(Emulator):
         return self
 
     def reset(self):
-        """Forget queued faults and logged requests (the seeded data is never changed)."""
+        """Forget queued faults, any outage and logged requests (the seeded data is never changed)."""
         with self._lock:
             self.faults.clear()
+            self.outage = None
         self.requests.clear()
         return self
 
@@ -120,8 +123,8 @@ class FreshdeskEmulator(Emulator):
 
         return check
 
-    def _page(self, request, items):
-        """One page of ``items`` and, while more exist, a Link header to the next page."""
+    def _page(self, request, items, limit=MAX_PER_PAGE):
+        """One page of ``items`` (at most ``limit``) and, while more exist, a Link header to the next page."""
         try:
             per_page = int(request.query.get("per_page", DEFAULT_PER_PAGE))
             number = int(request.query.get("page", 1))
@@ -129,17 +132,20 @@ class FreshdeskEmulator(Emulator):
             return _invalid("per_page", "It should be a/an Positive Integer")
         if not 1 <= per_page <= MAX_PER_PAGE:
             return _invalid("per_page", f"Has to be less than or equal to {MAX_PER_PAGE}")
+        per_page = min(per_page, limit)
         page = items[(number - 1) * per_page:number * per_page]
         if number * per_page >= len(items):
             return 200, page, {}
-        following = urlencode({**request.query, "page": number + 1})
+        following = urlencode({**request.query, "page": number + 1, "per_page": per_page})
         return 200, page, {"Link": f'<{self.url}{request.path}?{following}>; rel="next"'}
 
     # -- handlers ------------------------------------------------------------
     def list_contacts(self, request):
         found = [c for c in self.contacts.values()
                  if all(_same(request.query[f], c[f], f) for f in ("email", "phone", "mobile") if f in request.query)]
-        return self._page(request, sorted(found, key=lambda c: c["id"]))
+        if "_updated_since" in request.query:
+            found = [c for c in found if c["updated_at"] >= request.query["_updated_since"]]
+        return self._page(request, sorted(found, key=lambda c: c["id"]), limit=self.list_limit)
 
     def show(self, table):
         def handler(request):

@@ -7,14 +7,20 @@ Seeded portal (data in ``self.objects``):
   contact 103 Alan Turing, alan@example.com, "+1 212 555 0199": nothing associated
   contact 104 Lin Decoy, "+44 4155 550100" (same national digits as Ada, other country)
 Property values are strings, as HubSpot sends them.  Search pages with a numeric
-``after`` in the body; associations page with an opaque ``after`` query cursor;
-``paging`` is present only when there is a next page.
+``after`` in the body, filters with EQ, GT, GTE, LT and LTE (datetime properties
+compare as epoch milliseconds) and sorts on one property; the contact list
+(``GET /crm/v3/objects/contacts``) and associations page with an opaque ``after``
+query cursor; ``paging`` is present only when there is a next page.  The list
+answers at most ``list_limit`` (2) contacts a page, fewer than asked, so tests
+cross pages.
 """
 
 import base64
+import operator
 import re
 import socket
 import uuid
+from datetime import datetime
 
 import phonenumbers
 
@@ -26,6 +32,9 @@ SEARCH_MAX_LIMIT = 200
 ASSOCIATION_MAX_LIMIT = 500
 BATCH_MAX_INPUTS = 100
 ASSOCIATION_TYPE_IDS = {"tickets": 15, "notes": 201, "tasks": 203}
+LIST_MAX_LIMIT = 100
+DATETIME_PROPERTIES = {"createdate", "lastmodifieddate", "hs_lastmodifieddate", "hs_createdate", "hs_timestamp"}
+OPERATORS = {"EQ": operator.eq, "GT": operator.gt, "GTE": operator.ge, "LT": operator.lt, "LTE": operator.le}
 
 
 def _object(object_id, created, **properties):
@@ -95,11 +104,13 @@ def error(message, category, **extra):
 class HubSpotEmulator(Emulator):
     """A HubSpot portal with bearer-token auth; see the module docstring for the data."""
 
-    def __init__(self, token=TOKEN):
+    def __init__(self, token=TOKEN, list_limit=2):
         super().__init__()
         self.token = token
+        self.list_limit = list_limit
         self.objects, self.associations = seed()
         self.route("POST", r"/crm/v3/objects/contacts/search", self._authed(self.search))
+        self.route("GET", r"/crm/v3/objects/(?P<type>\w+)", self._authed(self.list_objects))
         self.route("GET", r"/crm/v3/objects/(?P<type>\w+)/(?P<id>[^/]+)", self._authed(self.read))
         self.route("POST", r"/crm/v3/objects/(?P<type>\w+)/batch/read", self._authed(self.batch_read))
         self.route("GET", r"/crm/v4/objects/contacts/(?P<id>[^/]+)/associations/(?P<to>\w+)",
@@ -153,6 +164,10 @@ class HubSpotEmulator(Emulator):
             return 400, error("Invalid search request", "VALIDATION_ERROR"), {}
         matches = [c for c in self.objects["contacts"].values()
                    if not groups or any(all(_matches(c, f) for f in g.get("filters") or []) for g in groups)]
+        for sort in (body.get("sorts") or [])[:1]:
+            name = sort.get("propertyName")
+            matches.sort(key=lambda c: _comparable(name, c["properties"].get(name)) or 0,
+                         reverse=sort.get("direction") == "DESCENDING")
         start = int(body.get("after") or 0)
         page = matches[start:start + limit]
         wanted = DEFAULT_CONTACT_PROPERTIES + (body.get("properties") or [])
@@ -160,6 +175,23 @@ class HubSpotEmulator(Emulator):
         if start + limit < len(matches):
             result["paging"] = {"next": {"after": str(start + limit)}}
         return 200, result, {}
+
+    def list_objects(self, request):
+        """One page of objects in id order; ``after`` is the id to start from, as HubSpot's list uses."""
+        kind = request.match["type"]
+        limit = int(request.query.get("limit") or 10)
+        if limit > LIST_MAX_LIMIT:
+            return 400, error(f"limit must be at most {LIST_MAX_LIMIT}", "VALIDATION_ERROR"), {}
+        after = int(request.query.get("after") or 0)
+        found = sorted((o for o in self.objects.get(kind, {}).values() if int(o["id"]) >= after),
+                       key=lambda o: int(o["id"]))
+        page = found[:min(limit, self.list_limit)]
+        wanted = [p for p in (request.query.get("properties") or "").split(",") if p]
+        body = {"results": [_with_properties(o, wanted or DEFAULT_CONTACT_PROPERTIES) for o in page]}
+        if len(found) > len(page):
+            following = found[len(page)]["id"]
+            body["paging"] = {"next": {"after": following, "link": f"{self.url}{request.path}?after={following}"}}
+        return 200, body, {}
 
     def read(self, request):
         kind, object_id = request.match["type"], request.match["id"]
@@ -209,13 +241,29 @@ def _with_properties(found, wanted):
 
 
 def _matches(contact, flt):
-    name, operator, value = flt.get("propertyName"), flt.get("operator"), str(flt.get("value", ""))
+    name, op, value = flt.get("propertyName"), flt.get("operator"), str(flt.get("value", ""))
     stored = contact["properties"].get(name)
-    if operator != "EQ" or stored is None:
+    if op not in OPERATORS or stored is None:
         return False
-    if name in ("phone", "mobilephone"):  # HubSpot's calculated phone properties: national digits
+    if op == "EQ" and name in ("phone", "mobilephone"):  # HubSpot's calculated phone properties: national digits
         return _national(stored) == re.sub(r"\D", "", value)
-    return stored.lower() == value.lower()
+    if op == "EQ":
+        return stored.lower() == value.lower()
+    left, right = _comparable(name, stored), _comparable(name, value)
+    return left is not None and right is not None and OPERATORS[op](left, right)
+
+
+def _comparable(name, value):
+    """A property value as HubSpot orders it: datetimes as epoch ms, numbers as numbers, else text."""
+    if value is None:
+        return None
+    value = str(value)
+    if name in DATETIME_PROPERTIES and not value.isdigit():
+        try:
+            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            return None
+    return int(value) if value.isdigit() else value.lower()
 
 
 def _national(raw):

@@ -246,6 +246,10 @@ class SalesforceEmulator(Emulator):
         """Invalidate every token handed out, as a session timeout would."""
         self.tokens.clear()
 
+    def expire_query_locators(self):
+        """Forget every open query cursor, as Salesforce does after about 15 minutes unused."""
+        self.cursors.clear()
+
     def limit_exceeded(self, times=1, message="ConcurrentRequests (Concurrent API Requests) Limit exceeded."):
         """Answer the next ``times`` requests with 403 REQUEST_LIMIT_EXCEEDED."""
         self.fail_next(403, [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}], times=times)

@@ -7,6 +7,13 @@ cursor pagination (``page[size]``/``page[after]`` -> ``meta`` + ``links``, where
 ``links.next`` is present even on the last page and only ``meta.has_more`` says
 stop), offset pagination (``next_page``/``previous_page``/``count``) when no
 ``page[size]`` is sent, and 429 + Retry-After via ``throttle_next``.
+
+Listing users (``GET /api/v2/users``, filtered by ``role``) answers at most
+``list_limit`` (2) users a page, fewer than asked, so tests cross pages.  The
+cursor-based incremental user export (``/api/v2/incremental/users/cursor``)
+takes ``start_time`` (unix seconds) then ``cursor``, orders by ``updated_at``,
+answers ``after_cursor``/``end_of_stream`` and, as documented, only admins: set
+``admin = False`` for an agent's token and it answers 403.
 """
 
 import base64
@@ -20,6 +27,9 @@ from .base import Emulator
 UNAUTHORIZED = {"error": "Couldn't authenticate you"}
 NOT_FOUND = {"error": "RecordNotFound", "description": "Not found"}
 MAX_PAGE_SIZE = 100
+EXPORT_MAX_PAGE_SIZE = 1000
+FORBIDDEN = {"error": "Forbidden", "description": "You do not have access to this page. Please contact the account "
+             "owner of this help desk for further help."}
 
 
 def _ago(now, **delta):
@@ -27,14 +37,17 @@ def _ago(now, **delta):
 
 
 class ZendeskEmulator(Emulator):
-    """Seeded with a few users; user 101 has 12 tickets and ticket 5012 has 11 comments."""
+    """Seeded with a few end users and one agent; user 101 has 12 tickets and ticket 5012 has 11 comments."""
 
-    def __init__(self, email="agent@acme.test", token="zd-token-123"):
+    def __init__(self, email="agent@acme.test", token="zd-token-123", list_limit=2):
         super().__init__()
         self.email, self.token = email, token
+        self.list_limit, self.admin = list_limit, True
         self.now = datetime.now(timezone.utc).replace(microsecond=0)
         self.users, self.organizations, self.tickets, self.comments = {}, {}, {}, {}
         self.seed()
+        self.route("GET", r"/api/v2/users(?:\.json)?", self._authed(self.list_users))
+        self.route("GET", r"/api/v2/incremental/users/cursor(?:\.json)?", self._authed(self.export_users))
         self.route("GET", r"/api/v2/users/search(?:\.json)?", self._authed(self.search_users))
         self.route("GET", r"/api/v2/search(?:\.json)?", self._authed(self.search))
         self.route("GET", r"/api/v2/users/(\d+)(?:\.json)?", self._authed(self.show_user))
@@ -49,8 +62,10 @@ class ZendeskEmulator(Emulator):
         self.add_user(100, "Ravi Decoy", "ravi@example.in", "+91 41555 50100")  # same national digits as Ada
         self.add_user(101, "Ada Lovelace", "ada@example.com", "+1 (415) 555-0100", organization_id=900,
                       user_fields={"tier": "gold"}, tags=["vip"])
-        self.add_user(102, "Grace Hopper", "grace@example.co.uk", "020 7946 0018", tags=["tier_silver"])
-        self.add_user(103, "Mada Decoy", "mada@example.com", None)
+        self.add_user(102, "Grace Hopper", "grace@example.co.uk", "020 7946 0018", tags=["tier_silver"],
+                      updated_days=40)
+        self.add_user(103, "Mada Decoy", "mada@example.com", None, updated_days=60)
+        self.add_user(90, "Andy Agent", "agent@acme.test", None, role="agent", updated_days=1)
         statuses = ["new", "open", "pending", "hold", "solved", "closed"]
         for n in range(12):  # ticket 5012 is the most recently updated
             self.tickets[5001 + n] = {
@@ -73,12 +88,13 @@ class ZendeskEmulator(Emulator):
         self.comments[5011] = [{"id": 7100, "type": "Comment", "body": "Earlier ticket", "plain_body": "Earlier ticket",
                                 "public": True, "created_at": _ago(now, days=3), "attachments": []}]
 
-    def add_user(self, user_id, name, email, phone, organization_id=None, user_fields=None, tags=None):
+    def add_user(self, user_id, name, email, phone, organization_id=None, user_fields=None, tags=None,
+                 role="end-user", updated_days=5):
         self.users[user_id] = {
             "id": user_id, "url": f"https://acme.zendesk.com/api/v2/users/{user_id}.json", "name": name,
-            "email": email, "phone": phone, "role": "end-user", "organization_id": organization_id,
-            "user_fields": user_fields or {}, "tags": tags or [], "external_id": None,
-            "created_at": _ago(self.now, days=400), "updated_at": _ago(self.now, days=5),
+            "email": email, "phone": phone, "role": role, "organization_id": organization_id,
+            "user_fields": user_fields or {}, "tags": tags or [], "external_id": None, "active": True,
+            "created_at": _ago(self.now, days=400), "updated_at": _ago(self.now, days=updated_days),
         }
 
     def start(self):
@@ -94,9 +110,10 @@ class ZendeskEmulator(Emulator):
         return self
 
     def reset(self):
-        """Forget queued faults and logged requests (the seeded data is never changed)."""
+        """Forget queued faults, any outage and logged requests (the seeded data is never changed)."""
         with self._lock:
             self.faults.clear()
+            self.outage = None
         self.requests.clear()
         return self
 
@@ -116,11 +133,11 @@ class ZendeskEmulator(Emulator):
 
         return check
 
-    def _page(self, request, key, items):
-        """Cursor pagination when ``page[size]`` is given, offset pagination otherwise."""
+    def _page(self, request, key, items, limit=MAX_PAGE_SIZE):
+        """Cursor pagination when ``page[size]`` is given, offset pagination otherwise; at most ``limit`` a page."""
         if "page[size]" not in request.query:
             return 200, self._offset_page(request, key, items), {}
-        size = min(int(request.query["page[size]"]), MAX_PAGE_SIZE)
+        size = min(int(request.query["page[size]"]), MAX_PAGE_SIZE, limit)
         start = _decode(request.query.get("page[after]"))
         if start is None:
             return 400, {"error": "InvalidPaginationParameter", "description": "invalid cursor"}, {}
@@ -145,6 +162,33 @@ class ZendeskEmulator(Emulator):
                 "previous_page": url(number - 1) if number > 1 else None, "count": len(items)}
 
     # -- handlers ------------------------------------------------------------
+    def list_users(self, request):
+        roles = request.query_all.get("role") or request.query_all.get("role[]") or []
+        found = [u for _, u in sorted(self.users.items()) if not roles or u["role"] in roles]
+        return self._page(request, "users", found, limit=self.list_limit)
+
+    def export_users(self, request):
+        """The cursor-based incremental export: users changed at or after start_time, oldest change first."""
+        if not self.admin:
+            return 403, FORBIDDEN, {}
+        if "cursor" in request.query:
+            position = _decode_export(request.query["cursor"])
+        elif request.query.get("start_time", "").isdigit():
+            position = int(request.query["start_time"]), 0
+        else:
+            return 400, {"error": "InvalidValue", "description": "start_time is required"}, {}
+        if position is None:
+            return 400, {"error": "InvalidPaginationParameter", "description": "invalid cursor"}, {}
+        (since, start), size = position, min(int(request.query.get("per_page", EXPORT_MAX_PAGE_SIZE)),
+                                             EXPORT_MAX_PAGE_SIZE, self.list_limit)
+        found = sorted((u for u in self.users.values() if _unix(u["updated_at"]) >= since),
+                       key=lambda u: (u["updated_at"], u["id"]))
+        end = min(start + size, len(found))
+        after = _encode_export(since, end)  # the cursor carries the export's start time and position
+        return 200, {"users": found[start:end], "after_cursor": after, "before_cursor": None,
+                     "after_url": f"{self.url}{request.path}?cursor={after}", "before_url": None,
+                     "end_of_stream": end >= len(found)}, {}
+
     def search_users(self, request):
         query = request.query.get("query", "").strip()
         match = re.fullmatch(r"email:(\S+)", query)
@@ -208,3 +252,20 @@ def _decode(cursor):
         return int(text[1:]) if text.startswith("o") else None
     except ValueError:
         return None
+
+
+def _encode_export(since, position):
+    return base64.urlsafe_b64encode(f"x{since}.{position}".encode()).decode()
+
+
+def _decode_export(cursor):
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        since, position = text[1:].split(".")
+        return (int(since), int(position)) if text.startswith("x") else None
+    except ValueError:
+        return None
+
+
+def _unix(stamp):
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
