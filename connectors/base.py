@@ -5,7 +5,7 @@ builder, the local store and the API never see vendor shapes.  Text fields come
 from the CRM and are attacker-controlled: they are data, never markup.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 class ConnectorError(Exception):
@@ -63,7 +63,8 @@ class Customer:
     updated_at: str = None
 
     def to_dict(self):
-        return asdict(self)
+        """A plain dict of the fields (all scalars, so a shallow copy is a full copy)."""
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -83,7 +84,8 @@ class Ticket:
     channel: str = None
 
     def to_dict(self):
-        return asdict(self)
+        """A plain dict of the fields (all scalars, so a shallow copy is a full copy)."""
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -106,7 +108,8 @@ class Activity:
     outcome: str = None
 
     def to_dict(self):
-        return asdict(self)
+        """A plain dict of the fields (all scalars, so a shallow copy is a full copy)."""
+        return dict(self.__dict__)
 
 
 @dataclass

@@ -6,6 +6,7 @@ attacker-controlled CRM text (bounded regexes, no evaluation).
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from .phones import find_phones
 
@@ -31,7 +32,16 @@ _FACT_PATTERNS = (
 
 def extract_facts(text, source):
     """Return [{"kind", "value", "source"}] for identifiers, addresses and dates in ``text``."""
-    text = (text or "")[:MAX_SCAN_CHARS]
+    return [{"kind": kind, "value": value, "source": source} for kind, value in _facts_in((text or "")[:MAX_SCAN_CHARS])]
+
+
+@lru_cache(maxsize=8192)
+def _facts_in(text):
+    """(kind, value) pairs in a text; cached because the same notes are read on every card."""
+    return tuple((f["kind"], f["value"]) for f in _scan(text, None))
+
+
+def _scan(text, source):
     facts, seen = [], set()
     for kind, pattern in _FACT_PATTERNS:
         for match in pattern.finditer(text):

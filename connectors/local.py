@@ -42,6 +42,16 @@ def _crm(db):
     db["crm_activities"].create_index(["source", "source_id"], unique=True)
 
 
+@migrations(name="0002_open_tasks_index")
+def _open_tasks_index(db):
+    # Open tasks are looked up on every card; without this the query reads all
+    # of a customer's activities and sorts them (p95 1.0 ms, max 6 ms at 10M rows).
+    db.execute(
+        "create index if not exists idx_crm_activities_open_tasks on crm_activities (customer_id, due_at) "
+        "where due_at is not null and done = 0"
+    )
+
+
 def _customer(row):
     return Customer(source="local", id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
                     company=row["company"], tier=row["tier"], url=row["url"], updated_at=row["updated_at"])

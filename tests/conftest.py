@@ -96,3 +96,17 @@ def agent(agent_token):
 def admin(admin_token):
     """Headers for an admin."""
     return {"Authorization": f"Bearer {admin_token}"}
+
+
+WEBHOOK_SECRET = "test-generic-webhook-secret"
+
+
+@pytest.fixture
+def live_server(tmp_path, model_cache, embedder):
+    """A real `assist serve` process on its own data dir, with the generic webhook enabled."""
+    from tests.live import LiveServer
+
+    server = LiveServer(tmp_path / "live", env={"ASSIST_WEBHOOK_SECRET": WEBHOOK_SECRET}, model_cache=model_cache)
+    server.start()
+    yield server
+    server.stop()

@@ -133,3 +133,4 @@ def test_serve_starts_a_real_server(env):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        proc.stdout.close()
