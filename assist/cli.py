@@ -184,7 +184,7 @@ def crm_import(file, source):
 @click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted sync.")
 def sync(connector, since, restart):
     """Backfill the local store from CONNECTOR (resumes after an interruption)."""
-    from connectors import Context, ConnectorError, RateLimited, Unavailable, build_connectors
+    from connectors import ConnectorError, Context, RateLimited, Unavailable, build_connectors
     from connectors.sync import sync as run_sync
     from phrasebank.db import ThreadLocalDatabase
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from connectors import Context, build_connectors
 from connectors import context as crm_context
-from connectors import local as crm_local
 from connectors import inbox as crm_inbox
+from connectors import local as crm_local
 from connectors import sync as crm_sync
+from connectors.context import CustomerContext
 from connectors.hub import Hub
 from connectors.inbox import Inbox
 from connectors.processor import Processor
-from connectors.context import CustomerContext
 from phrasebank.db import ThreadLocalDatabase, migrate, open_database, schema_version
 from phrasebank.embedder import Embedder
 from phrasebank.engine import SuggestionEngine

@@ -28,7 +28,6 @@ import argparse
 import os
 import platform
 import sqlite3
-import statistics
 import sys
 import time
 from datetime import datetime, timezone

@@ -18,8 +18,18 @@ from .base import Activity, AuthFailed, Connector, Customer, NotConfigured, Tick
 from .http import DEFAULT_TIMEOUT, HttpClient
 from .phones import national_digits, to_e164
 from .registry import register
-from .util import (ActivitiesFromTickets, activities_since, cursor_pages, iso_utc, parse_utc, path_segment, site_root,
-                   summary, tickets_since, tier_from)
+from .util import (
+    ActivitiesFromTickets,
+    activities_since,
+    cursor_pages,
+    iso_utc,
+    parse_utc,
+    path_segment,
+    site_root,
+    summary,
+    tickets_since,
+    tier_from,
+)
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from assist.cli import cli
 
 
-
 @pytest.fixture
 def env(tmp_path, embedder, model_cache):
     """ASSIST_DATA_DIR in a temp dir, sharing the session's ONNX export so nothing is re-exported."""

@@ -17,7 +17,6 @@ from connectors.card import build_card, merge_records, short_issue, slot_facts
 from connectors.context import CustomerContext
 from connectors.local import LocalConnector
 from connectors.localstore import InvalidImport, LocalStore
-from phrasebank.db import ThreadLocalDatabase
 from phrasebank.vectors import cached_vectors
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from connectors.webhooks import (MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest,
-                                 receiver_for)
+from connectors.webhooks import MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest, receiver_for
 from connectors.webhooks.hubspot import HubSpotReceiver, v3_uris
 
 # Secret and vectors from HubSpot's docs and SDK tests (reference/crm-apis.md §1.7).

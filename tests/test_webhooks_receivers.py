@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.webhooks import (MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest,
-                                 receiver_for)
+from connectors.webhooks import MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest, receiver_for
 
 NOW_ISO = "2026-11-02T09:15:00Z"
 NOW = datetime(2026, 11, 2, 9, 15, tzinfo=timezone.utc).timestamp()

@@ -4,8 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from connectors.webhooks import (MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest,
-                                 receiver_for)
+from connectors.webhooks import MalformedPayload, NotConfiguredWebhook, SignatureInvalid, WebhookRequest, receiver_for
 from connectors.webhooks.salesforce import SalesforceReceiver
 
 ORG_15, ORG_18 = "00D5g000004XyZa", "00D5g000004XyZaEAK"

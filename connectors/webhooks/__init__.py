@@ -8,6 +8,7 @@ events durably and applies them (see connectors/inbox.py).
 import base64
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass, field
 
 from ..base import ConnectorError
@@ -144,3 +145,26 @@ def check_fresh(timestamp_seconds, now, max_age=MAX_AGE_SECONDS):
     """Raise SignatureInvalid if a signed timestamp is more than ``max_age`` from now."""
     if timestamp_seconds is None or abs(now - timestamp_seconds) > max_age:
         raise SignatureInvalid("the signed timestamp is missing or more than 5 minutes old")
+
+
+def json_object(body, vendor):
+    """The body as a JSON object, or MalformedPayload naming the vendor."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise MalformedPayload(f"the {vendor} body is not JSON", vendor.lower()) from e
+    if not isinstance(data, dict):
+        raise MalformedPayload(f"the {vendor} body is not a JSON object", vendor.lower())
+    return data
+
+
+def as_dict(value):
+    """``value`` if it is a JSON object, else an empty dict (payload fields can be anything)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value):
+    """A scalar payload field as stripped text; objects, lists, booleans and blanks are None."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value).strip() or None

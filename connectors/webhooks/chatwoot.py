@@ -13,12 +13,23 @@ uses), messages with their ``conversation`` inside.
 """
 
 import hashlib
-import json
 import re
 
 from ..util import iso_utc, summary
-from . import (MalformedPayload, NotConfiguredWebhook, Receiver, SignatureInvalid, WebhookEvent, check_fresh,
-               hmac_sha256, register, same)
+from . import (
+    MalformedPayload,
+    NotConfiguredWebhook,
+    Receiver,
+    SignatureInvalid,
+    WebhookEvent,
+    as_dict,
+    as_text,
+    check_fresh,
+    hmac_sha256,
+    json_object,
+    register,
+    same,
+)
 
 SECRET = "ASSIST_CHATWOOT_WEBHOOK_SECRET"
 SIGNATURE, TIMESTAMP, DELIVERY = "x-chatwoot-signature", "x-chatwoot-timestamp", "x-chatwoot-delivery"
@@ -52,14 +63,14 @@ class ChatwootReceiver(Receiver):
 
     def parse(self, request):
         """One event per delivery, keyed by ``X-Chatwoot-Delivery``."""
-        data = _json_object(request.body)
+        data = json_object(request.body, "Chatwoot")
         name = data.get("event")
         if not isinstance(name, str) or not name:
             raise MalformedPayload("the Chatwoot payload has no event", self.name)
         # Signed deliveries always carry a delivery id; the body hash is a stable stand-in.
         key = request.headers.get(DELIVERY) or "sha256:" + hashlib.sha256(request.body).hexdigest()
         event = WebhookEvent(key=key, occurred_at=_signed_time(request), type=name,
-                             object_id=_text(data.get("id")), payload=data)
+                             object_id=as_text(data.get("id")), payload=data)
         if name in CONTACT_EVENTS | CONVERSATION_EVENTS | MESSAGE_EVENTS and not event.object_id:
             raise MalformedPayload(f"the Chatwoot {name} payload has no id", self.name)
         if name in CONTACT_EVENTS:
@@ -81,15 +92,15 @@ def _contact(event, data):
 def _conversation(event, data):
     """A conversation as a ticket owned by its contact (``meta.sender``)."""
     event.object_type = "ticket"
-    event.customer = _customer(_dict(_dict(data.get("meta")).get("sender")))
-    status = _text(data.get("status"))
+    event.customer = _customer(as_dict(as_dict(data.get("meta")).get("sender")))
+    status = as_text(data.get("status"))
     messages = [m for m in data.get("messages") or [] if isinstance(m, dict)]
-    text = next((_text(m.get("content")) for m in reversed(messages) if _text(m.get("content"))), None)
-    subject = _text(_dict(data.get("additional_attributes")).get("mail_subject")) or \
+    text = next((as_text(m.get("content")) for m in reversed(messages) if as_text(m.get("content"))), None)
+    subject = as_text(as_dict(data.get("additional_attributes")).get("mail_subject")) or \
         (summary(text.splitlines()[0], 120) if text else None)
     updated = _epoch_iso(data.get("updated_at")) or _epoch_iso(data.get("last_activity_at")) or \
         _epoch_iso(data.get("timestamp"))
-    changes = {"subject": subject, "description": text, "status": status, "priority": _text(data.get("priority")),
+    changes = {"subject": subject, "description": text, "status": status, "priority": as_text(data.get("priority")),
                "created_at": _epoch_iso(data.get("created_at")), "updated_at": updated,
                "customer_source_id": event.customer.get("source_id")}
     if status:
@@ -101,12 +112,12 @@ def _conversation(event, data):
 def _message(event, data):
     """A message as an activity on its conversation: private notes are notes, activity messages are "other"."""
     kind = data.get("message_type")
-    kind = MESSAGE_TYPES.get(kind, kind) if isinstance(kind, int) else _text(kind)
+    kind = MESSAGE_TYPES.get(kind, kind) if isinstance(kind, int) else as_text(kind)
     if kind == "activity":
         return  # "Conversation was resolved by ...": nothing the agent needs
-    conversation = _dict(data.get("conversation"))
-    sender = _dict(data.get("sender"))
-    contact = _dict(_dict(conversation.get("meta")).get("sender"))
+    conversation = as_dict(data.get("conversation"))
+    sender = as_dict(data.get("sender"))
+    contact = as_dict(as_dict(conversation.get("meta")).get("sender"))
     if not contact and kind == "incoming" and sender.get("type") == "contact":
         contact = sender
     event.object_type = "activity"
@@ -115,18 +126,18 @@ def _message(event, data):
     private = data.get("private") is True
     event.changes = {k: v for k, v in {
         "kind": "note" if private else ("message" if kind == "incoming" else "comment"),
-        "summary": summary(_text(data.get("content"))), "at": at,
-        "ticket_id": _text(conversation.get("id")) or _text(data.get("conversation_id")),
+        "summary": summary(as_text(data.get("content"))), "at": at,
+        "ticket_id": as_text(conversation.get("id")) or as_text(data.get("conversation_id")),
     }.items() if v is not None}
     event.occurred_at = at if event.type == "message_created" and at else event.occurred_at
 
 
 def _customer(contact):
     """Our customer fields from a Chatwoot contact (top level, ``meta.sender`` or a message sender)."""
-    attributes, custom = _dict(contact.get("additional_attributes")), _dict(contact.get("custom_attributes"))
-    found = {"source_id": _text(contact.get("id")), "name": _text(contact.get("name")),
-             "email": _text(contact.get("email")), "phone": _text(contact.get("phone_number")),
-             "company": _text(attributes.get("company_name")), "tier": _text(custom.get("tier"))}
+    attributes, custom = as_dict(contact.get("additional_attributes")), as_dict(contact.get("custom_attributes"))
+    found = {"source_id": as_text(contact.get("id")), "name": as_text(contact.get("name")),
+             "email": as_text(contact.get("email")), "phone": as_text(contact.get("phone_number")),
+             "company": as_text(attributes.get("company_name")), "tier": as_text(custom.get("tier"))}
     return {k: v for k, v in found.items() if v}
 
 
@@ -141,22 +152,3 @@ def _epoch_iso(value):
     return None if isinstance(value, bool) else iso_utc(value, epoch="s")
 
 
-def _json_object(body):
-    """The body as a JSON object, or MalformedPayload."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise MalformedPayload("the Chatwoot body is not JSON", "chatwoot") from e
-    if not isinstance(data, dict):
-        raise MalformedPayload("the Chatwoot body is not a JSON object", "chatwoot")
-    return data
-
-
-def _dict(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value):
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    return str(value).strip() or None

@@ -12,11 +12,19 @@ The body is JSON we define, ``{"assist_template": 1, "event": "ticket.updated",
 placeholders; status and priority arrive as their labels ("Open", "High").
 """
 
-import json
 from email.utils import parsedate_to_datetime
 
 from ..util import iso_utc
-from . import MalformedPayload, NotConfiguredWebhook, Receiver, SignatureInvalid, WebhookEvent, register, same
+from . import (
+    MalformedPayload,
+    NotConfiguredWebhook,
+    Receiver,
+    SignatureInvalid,
+    WebhookEvent,
+    json_object,
+    register,
+    same,
+)
 
 SECRET = "ASSIST_FRESHDESK_WEBHOOK_SECRET"
 HEADER = "x-assist-webhook-secret"
@@ -40,7 +48,7 @@ class FreshdeskReceiver(Receiver):
 
     def parse(self, request):
         """One event per delivery: a ticket event for ``ticket.*``, "other" for any other ``event``."""
-        data = _json_object(request.body)
+        data = json_object(request.body, "Freshdesk")
         event_name, ticket = _filled(data.get("event")), data.get("ticket")
         if not event_name:
             raise MalformedPayload("the Freshdesk payload has no event", self.name)
@@ -93,16 +101,6 @@ def _freshdesk_time(value):
     except (TypeError, ValueError, IndexError):
         return None
 
-
-def _json_object(body):
-    """The body as a JSON object, or MalformedPayload."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise MalformedPayload("the Freshdesk body is not JSON", "freshdesk") from e
-    if not isinstance(data, dict):
-        raise MalformedPayload("the Freshdesk body is not a JSON object", "freshdesk")
-    return data
 
 
 def _filled(value):

@@ -20,8 +20,17 @@ import json
 import re
 
 from ..util import iso_utc
-from . import (MalformedPayload, NotConfiguredWebhook, Receiver, SignatureInvalid, WebhookEvent, check_fresh,
-               hmac_sha256, register, same)
+from . import (
+    MalformedPayload,
+    NotConfiguredWebhook,
+    Receiver,
+    SignatureInvalid,
+    WebhookEvent,
+    check_fresh,
+    hmac_sha256,
+    register,
+    same,
+)
 
 SECRET = "ASSIST_WEBHOOK_SECRET"
 SIGNATURE, TIMESTAMP = "x-assist-signature", "x-assist-timestamp"

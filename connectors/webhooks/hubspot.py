@@ -26,8 +26,18 @@ from dataclasses import replace
 
 from ..hubspot import DEFAULT_STAGE_LABELS
 from ..util import iso_utc
-from . import (MalformedPayload, NotConfiguredWebhook, Receiver, SignatureInvalid, WebhookEvent, b64, check_fresh,
-               hmac_sha256, register, same)
+from . import (
+    MalformedPayload,
+    NotConfiguredWebhook,
+    Receiver,
+    SignatureInvalid,
+    WebhookEvent,
+    b64,
+    check_fresh,
+    hmac_sha256,
+    register,
+    same,
+)
 
 SECRET = "ASSIST_HUBSPOT_CLIENT_SECRET"
 MAX_EVENTS = 1000  # HubSpot sends up to 100; a refused batch is retried for 24 hours, so leave room

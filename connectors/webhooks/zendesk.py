@@ -12,11 +12,23 @@ our own five minutes.  Two payload shapes arrive:
 Anything else is stored as an "other" event, keyed by the invocation id.
 """
 
-import json
 
 from ..util import iso_utc, parse_utc, summary
-from . import (MalformedPayload, NotConfiguredWebhook, Receiver, SignatureInvalid, WebhookEvent, b64,
-               check_fresh, hmac_sha256, register, same)
+from . import (
+    MalformedPayload,
+    NotConfiguredWebhook,
+    Receiver,
+    SignatureInvalid,
+    WebhookEvent,
+    as_dict,
+    as_text,
+    b64,
+    check_fresh,
+    hmac_sha256,
+    json_object,
+    register,
+    same,
+)
 
 SECRET = "ASSIST_ZENDESK_WEBHOOK_SECRET"
 SIGNATURE = "x-zendesk-webhook-signature"
@@ -52,7 +64,7 @@ class ZendeskReceiver(Receiver):
 
     def parse(self, request):
         """One event per delivery: an event-subscription event, our template, or "other"."""
-        data = _json_object(request.body)
+        data = json_object(request.body, "Zendesk")
         if "assist_template" in data:
             return [self._template_event(data, request)]
         kind = data.get("type")
@@ -66,10 +78,10 @@ class ZendeskReceiver(Receiver):
     # -- event subscriptions ------------------------------------------------------
     def _subscription_event(self, data, request):
         kind = data["type"][len(EVENT_PREFIX):]
-        key = _text(data.get("id")) or request.headers.get(INVOCATION)
+        key = as_text(data.get("id")) or request.headers.get(INVOCATION)
         if not key:
             raise MalformedPayload("the Zendesk event has no id", self.name)
-        detail, change = _dict(data.get("detail")), _dict(data.get("event"))
+        detail, change = as_dict(data.get("detail")), as_dict(data.get("event"))
         event = WebhookEvent(key=key, occurred_at=iso_utc(data.get("time")) or _received(request), type=kind,
                              payload=data)
         domain = kind.split(".", 1)[0]
@@ -80,7 +92,7 @@ class ZendeskReceiver(Receiver):
         return event
 
     def _user(self, event, kind, detail, change, data):
-        user_id = _text(detail.get("id")) or _subject_id(data, "user")
+        user_id = as_text(detail.get("id")) or _subject_id(data, "user")
         if not user_id:
             raise MalformedPayload("the Zendesk user event has no user id", self.name)
         event.object_id = user_id
@@ -89,34 +101,34 @@ class ZendeskReceiver(Receiver):
         event.object_type = "customer"
         changes = {}
         if "email" in detail:
-            changes["email"] = _text(detail["email"])
+            changes["email"] = as_text(detail["email"])
         if kind == "user.name_changed" and "current" in change:
-            changes["name"] = _text(change["current"])
+            changes["name"] = as_text(change["current"])
         event.deleted = kind == "user.deleted" or (kind == "user.active_changed" and change.get("current") is False)
         event.changes = {} if event.deleted else changes
         event.customer = {"source_id": user_id, **changes}
 
     def _ticket(self, event, kind, detail, change, data):
-        ticket_id = _text(detail.get("id")) or _subject_id(data, "ticket")
+        ticket_id = as_text(detail.get("id")) or _subject_id(data, "ticket")
         if not ticket_id:
             raise MalformedPayload("the Zendesk ticket event has no ticket id", self.name)
-        requester = _text(detail.get("requester_id"))
+        requester = as_text(detail.get("requester_id"))
         event.customer = {"source_id": requester} if requester else {}
-        comment = _dict(change.get("comment"))
-        if kind == "ticket.comment_added" and _text(comment.get("id")):
+        comment = as_dict(change.get("comment"))
+        if kind == "ticket.comment_added" and as_text(comment.get("id")):
             public = comment.get("is_public", True) is not False
-            event.object_type, event.object_id = "activity", _text(comment["id"])
-            event.changes = {"kind": "comment" if public else "note", "summary": summary(_text(comment.get("body"))),
+            event.object_type, event.object_id = "activity", as_text(comment["id"])
+            event.changes = {"kind": "comment" if public else "note", "summary": summary(as_text(comment.get("body"))),
                              "at": event.occurred_at, "ticket_id": ticket_id}
             return
         event.object_type, event.object_id = "ticket", ticket_id
         event.deleted = kind in DELETED_TICKET_TYPES
         if event.deleted:
             return
-        fields = {f: _text(detail[f]) for f in ("subject", "description", "status", "priority") if f in detail}
+        fields = {f: as_text(detail[f]) for f in ("subject", "description", "status", "priority") if f in detail}
         field = CHANGED_FIELDS.get(kind)
         if field and isinstance(change.get("current"), (str, int, float)):
-            fields[field] = _text(change["current"])
+            fields[field] = as_text(change["current"])
         fields.update({f: iso_utc(detail[f]) for f in ("created_at", "updated_at") if detail.get(f)})
         if requester:
             fields["customer_source_id"] = requester
@@ -124,7 +136,7 @@ class ZendeskReceiver(Receiver):
 
     # -- our trigger template ---------------------------------------------------------
     def _template_event(self, data, request):
-        ticket, requester = _dict(data.get("ticket")), _dict(data.get("requester"))
+        ticket, requester = as_dict(data.get("ticket")), as_dict(data.get("requester"))
         ticket_id = _filled(ticket.get("id"))
         if not ticket_id:
             raise MalformedPayload("the assist template has no ticket.id", self.name)
@@ -162,31 +174,12 @@ def _with_status(fields):
     return fields
 
 
-def _json_object(body):
-    """The body as a JSON object, or MalformedPayload."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as e:
-        raise MalformedPayload("the Zendesk body is not JSON", "zendesk") from e
-    if not isinstance(data, dict):
-        raise MalformedPayload("the Zendesk body is not a JSON object", "zendesk")
-    return data
 
-
-def _dict(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value):
-    """A string field (Zendesk serialises detail fields as strings); empty becomes None."""
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    return str(value).strip() or None
 
 
 def _filled(value):
     """A template value, or None when empty or when Zendesk left the placeholder unrendered."""
-    text = _text(value)
+    text = as_text(value)
     return None if not text or (text.startswith("{{") and text.endswith("}}")) else text
 
 
