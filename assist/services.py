@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,11 @@ def build_services(config):
     services.hub = Hub()
     services.processor = Processor(services.inbox, database, services.context, services.hub,
                                    region=config["PHONE_REGION"], model_name=embedder.name,
-                                   retention_days=config["WEBHOOK_RETENTION_DAYS"]).start()
+                                   retention_days=config["WEBHOOK_RETENTION_DAYS"],
+                                   embed=lambda texts: cached_vectors(database.get(), embedder, texts)).start()
+    # Tickets imported or synced since the last start: embed them behind the scenes.
+    threading.Thread(target=lambda: prime_ticket_vectors(database.get(), embedder, config["REPEAT_WINDOW_DAYS"]),
+                     name="prime-ticket-vectors", daemon=True).start()
     return services
 
 
@@ -105,3 +110,12 @@ def secret_key(config):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def prime_ticket_vectors(db, embedder, days=30):
+    """Embed (once) the ticket texts repeat detection will compare with; returns how many texts."""
+    from connectors.localstore import repeat_candidate_texts
+
+    texts = repeat_candidate_texts(db, days)
+    cached_vectors(db, embedder, texts)
+    return len(texts)

@@ -195,3 +195,23 @@ def customers_from_csv(text):
         if row.get("summary") or row.get("kind"):
             customer["activities"].append({f: row.get(f) for f in ACTIVITY_FIELDS})
     return list(by_customer.values())
+
+
+def repeat_candidate_texts(db, days=30, customer_ids=None):
+    """Texts of tickets repeat detection compares messages with: open, or opened in the last ``days``.
+
+    Embedding these when tickets are written (import, sync, webhooks) keeps
+    the model off the request path when a card is built.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from .card import ticket_text
+
+    since = iso(datetime.now(timezone.utc) - timedelta(days=days))
+    sql = "select subject, description from crm_tickets where (is_open = 1 or created_at >= ?)"
+    args = [since]
+    if customer_ids is not None:
+        ids = list(customer_ids)[:500]
+        sql += f" and customer_id in ({','.join('?' * len(ids))})"
+        args += ids
+    return sorted({ticket_text({"subject": s, "description": d}) for s, d in db.execute(sql, args)} - {""})

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 class Processor:
     """A daemon thread draining the inbox's pending events in arrival order."""
 
-    def __init__(self, inbox, database, context=None, hub=None, region="US", model_name=None, retention_days=7):
+    def __init__(self, inbox, database, context=None, hub=None, region="US", model_name=None, retention_days=7,
+                 embed=None):
         self.inbox = inbox
         self.database = database
         self.context = context
@@ -24,6 +25,7 @@ class Processor:
         self.region = region
         self.model_name = model_name
         self.retention_days = retention_days
+        self.embed = embed  # embed(texts): caches ticket vectors before any card needs them
         self._purged_at = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -77,4 +79,16 @@ class Processor:
                     self.context.invalidate_keys(keys)
                 if self.hub is not None:
                     self.hub.publish(keys, event_id)
+        if batch and self.embed is not None:
+            self._embed_tickets([event for _, _, event in batch if event.get("object_type") == "ticket"])
         return len(batch)
+
+    def _embed_tickets(self, events):
+        from .card import ticket_text
+
+        texts = {ticket_text(e.get("changes") or {}) for e in events if (e.get("changes") or {}).get("subject")}
+        if texts - {""}:
+            try:
+                self.embed(sorted(texts - {""}))
+            except Exception:  # only a cache warm-up; the card embeds on demand if this fails
+                log.exception("could not embed ticket texts")

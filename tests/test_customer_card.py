@@ -256,3 +256,25 @@ def test_merge_joins_one_customer_from_two_crms():
     assert card["customer"]["sources"] == ["hubspot", "zendesk"]
     assert card["customer"]["links"] == ["https://h/1", "https://z/7"]
     assert [t["id"] for t in card["open_tickets"]] == ["Z9", "H1"]
+
+
+def test_ticket_vectors_are_primed_before_any_card(database, embedder):
+    from assist.services import prime_ticket_vectors
+    from connectors.localstore import repeat_candidate_texts
+    from phrasebank.vectors import count_stored
+
+    db = database.get()
+    LocalStore(db).import_customers([CUSTOMER])
+    texts = repeat_candidate_texts(db, days=30)
+    assert "No connection every evening. Line drops around 7pm daily" in texts
+    assert "Router delivery" not in texts  # closed and 200 days old: never compared
+    before = count_stored(db, embedder.name)
+    prime_ticket_vectors(db, embedder)
+    assert count_stored(db, embedder.name) >= before
+    calls = []
+    counting = type("Counting", (), {"name": embedder.name, "dim": embedder.dim,
+                                     "encode": lambda self, t: calls.append(t) or embedder.encode(t)})()
+    from phrasebank.vectors import cached_vectors
+
+    cached_vectors(db, counting, texts)
+    assert calls == []  # every candidate text was already embedded
