@@ -10,12 +10,15 @@ export is made; models whose pipeline it cannot reproduce are served through
 sentence-transformers itself.
 """
 
+import contextlib
+import gc
 import hashlib
 import json
 import logging
 import os
 import re
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +55,22 @@ def _slug(name):
     return f"{short}-{digest}"
 
 
+@contextlib.contextmanager
+def _third_party_warnings_silenced():
+    """torch, transformers and optimum warn about their own internals while loading and
+    exporting (legacy ONNX exporter, tracer, deprecated arguments): nothing we can act on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _load_sentence_transformer(source, backend):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(source, device="cpu", backend=backend)
+        with _third_party_warnings_silenced():
+            return SentenceTransformer(source, device="cpu", backend=backend)
     except Exception as e:  # the library raises many kinds; all mean "cannot load"
         raise PhraseBankError(f"cannot load embedding model {source!r}: {e}") from e
 
@@ -130,10 +143,15 @@ class Embedder:
         if (target / "onnx" / "model.onnx").exists() and (target / "export.json").exists():
             return target
         log.info("exporting %s to ONNX in %s (once)", self.name, target)
-        model = _load_sentence_transformer(source, "onnx")
         tmp = target.with_name(target.name + ".tmp")
-        model.save(str(tmp))
-        reference = model.encode([_EXPORT_CHECK], normalize_embeddings=False)[0]
+        with _third_party_warnings_silenced():
+            model = _load_sentence_transformer(source, "onnx")
+            model.save(str(tmp))
+            reference = model.encode([_EXPORT_CHECK], normalize_embeddings=False)[0]
+            # The exporter leaves a temporary directory for the garbage collector; the
+            # export is only needed for saving, so release it here, quietly.
+            del model
+            gc.collect()
         (tmp / "export.json").write_text(
             json.dumps({"model": self.name, "check_text": _EXPORT_CHECK, "check_vector": reference.tolist()})
         )
