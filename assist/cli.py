@@ -84,14 +84,16 @@ def serve(host, port, threads):
     created = initialise(_settings())
     app = create_app()
     _print_first_tokens(created)
+    # Bind first, then announce: "listening" must be true when it is printed.
+    # connection_limit above threads: idle keep-alive sockets cost no thread.
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="assist",
+                                    connection_limit=max(1000, threads * 4), channel_timeout=60)
     base = f"http://{host}:{port}"
     click.echo(f"assist is listening on {base}")
     click.echo(f"  health:  {base}/healthz")
     click.echo(f"  API:     {base}/api/v1/openapi.json")
     sys.stdout.flush()
-    # connection_limit above threads: idle keep-alive sockets cost no thread.
-    waitress.serve(app, host=host, port=port, threads=threads, ident="assist",
-                   connection_limit=max(1000, threads * 4), channel_timeout=60)
+    server.run()
 
 
 @cli.group()

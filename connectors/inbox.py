@@ -8,7 +8,6 @@ simply starts again from the pending ones.
 
 import json
 from collections import deque
-from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Migrations
@@ -58,6 +57,10 @@ class Inbox:
         """Store a verified delivery and its events in one transaction; returns (delivery_id, new, duplicates)."""
         db = self.database.get()
         kept = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
+        # Serialise before taking the write lock: it is most of the work, and
+        # events hold only JSON values, so a shallow dict is a full copy.
+        rows = [(connector, e.key, e.occurred_at, e.type, e.object_type, e.object_id, json.dumps(e.__dict__))
+                for e in events]
         with write_transaction(db):
             cursor = db.execute(
                 "insert into webhook_deliveries (connector, received_at, events, new_events, outcome, headers, body) "
@@ -65,15 +68,13 @@ class Inbox:
                 [connector, iso(_now()), len(events), json.dumps(kept), body],
             )
             delivery_id = cursor.lastrowid
-            new = 0
-            for event in events:
-                inserted = db.execute(
-                    "insert or ignore into webhook_events (connector, key, delivery_id, occurred_at, type, object_type,"
-                    " object_id, event, state) values (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                    [connector, event.key, delivery_id, event.occurred_at, event.type, event.object_type,
-                     event.object_id, json.dumps(asdict(event))],
-                )
-                new += inserted.rowcount
+            before = db.conn.total_changes
+            db.conn.executemany(
+                "insert or ignore into webhook_events (connector, key, delivery_id, occurred_at, type, object_type,"
+                " object_id, event, state) values (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [(c, k, delivery_id, o, t, ot, oi, e) for c, k, o, t, ot, oi, e in rows],
+            )
+            new = db.conn.total_changes - before
             duplicates = len(events) - new
             db.execute(
                 "update webhook_deliveries set new_events = ?, outcome = ? where id = ?",

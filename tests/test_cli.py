@@ -121,8 +121,9 @@ def test_serve_starts_a_real_server(env):
             if "listening on" in line:
                 break
         output = "".join(lines)
-        token = next(l.split(": ")[1].strip() for l in lines if "agent token:" in l)
+        token = next(line.split(": ")[1].strip() for line in lines if "agent token:" in line)
         base = f"http://127.0.0.1:{port}"
+        assert "listening on" in output, output
         assert requests.get(f"{base}/healthz", timeout=10).json()["status"] == "ok"
         response = requests.post(f"{base}/api/v1/suggest", json={"message": "Thanks, you were brilliant!"},
                                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
