@@ -70,16 +70,14 @@ class Applier:
 
     # -- customers ----------------------------------------------------------------
     def _customer_row(self, source, source_id, create=True):
-        rows = self.db.execute(
-            "select * from crm_customers where source = ? and source_id = ?", [source, source_id]
-        ).fetchall()
-        if rows:
-            columns = [c[0] for c in self.db.execute("select * from crm_customers limit 0").description]
-            return dict(zip(columns, rows[0]))
+        cursor = self.db.execute("select * from crm_customers where source = ? and source_id = ?", [source, source_id])
+        found = cursor.fetchone()
+        if found:
+            return dict(zip([c[0] for c in cursor.description], found))
         if not create:
             return None
         row = {"id": new_id("c"), "source": source, "source_id": source_id}
-        self.db["crm_customers"].insert(row)
+        self._insert("crm_customers", row)
         return row
 
     def _customer(self, source, event):
@@ -99,7 +97,7 @@ class Applier:
             update["phone"] = to_e164(update["phone"], self.region) or update["phone"]
         if update:
             update["updated_at"] = event["occurred_at"]
-            self.db["crm_customers"].update(before["id"], update)
+            self._update("crm_customers", before["id"], update)
         return keys + customer_keys({**before, **update})
 
     def _customer_id_for(self, source, source_id):
@@ -127,10 +125,10 @@ class Applier:
         # A ticket may arrive before its link to a customer: keep it unowned (shown on
         # no card) so its fields are not lost; the association event adopts it.
         if existing:
-            self.db[table].update(existing[0][0], {**fresh, "customer_id": customer_id})
+            self._update(table, existing[0][0], {**fresh, "customer_id": customer_id})
         else:
-            self.db[table].insert({"id": new_id(prefix), "source": source, "source_id": source_id,
-                                   "customer_id": customer_id, **fresh})
+            self._insert(table, {"id": new_id(prefix), "source": source, "source_id": source_id,
+                                 "customer_id": customer_id, **fresh})
         return customer_keys(self._row("crm_customers", customer_id)) if customer_id else []
 
     # -- deletion and merge ----------------------------------------------------------------
@@ -180,8 +178,19 @@ class Applier:
         fill = {f: merged[f] for f in CUSTOMER_FIELDS if merged.get(f) and not primary.get(f)}
         self.db.execute("delete from crm_customers where id = ?", [merged["id"]])
         if fill:
-            self.db["crm_customers"].update(primary["id"], fill)
+            self._update("crm_customers", primary["id"], fill)
         return customer_keys(merged) + customer_keys({**primary, **fill})
+
+    # Plain SQL: sqlite-utils' table helpers read the schema on every call, which
+    # was most of the applier's time.  Column names come from our own field lists.
+    def _insert(self, table, row):
+        columns = ", ".join(row)
+        self.db.execute(f"insert into {table} ({columns}) values ({', '.join('?' * len(row))})", list(row.values()))
+
+    def _update(self, table, row_id, fields):
+        if fields:
+            assignments = ", ".join(f"{name} = ?" for name in fields)
+            self.db.execute(f"update {table} set {assignments} where id = ?", [*fields.values(), row_id])
 
     def _row(self, table, row_id):
         cursor = self.db.execute(f"select * from {table} where id = ?", [row_id])
