@@ -590,13 +590,45 @@ def parse_args(argv=None):
     return args
 
 
+def measure_applier(events=2000):
+    """In-process: how fast stored events are applied (no HTTP, no server), in events/s."""
+    from assist.services import prepare_database
+    from connectors.inbox import Inbox
+    from connectors.processor import Processor
+    from connectors.webhooks import WebhookEvent
+    from phrasebank.db import ThreadLocalDatabase
+
+    folder = tempfile.mkdtemp(prefix="assist-bench-apply-")
+    try:
+        path = os.path.join(folder, "apply.db")
+        prepare_database(path).close()
+        database = ThreadLocalDatabase(path)
+        inbox = Inbox(database)
+        for start in range(0, events, BATCH):
+            inbox.accept("hubspot", {}, b"", [
+                WebhookEvent(key=f"k{n}", occurred_at=f"2026-11-20T10:00:{n % 60:02d}+00:00",
+                             type="contact.propertyChange", object_type="customer", object_id=str(n),
+                             changes={"email": f"c{n}@example.com", "first_name": "Ann"})
+                for n in range(start, min(events, start + BATCH))])
+        processor = Processor(inbox, database)
+        started = time.perf_counter()
+        while processor.run_once():
+            pass
+        return events / (time.perf_counter() - started)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv=None):
     """Run the benchmark and print its table (and JSON with --json)."""
     args = parse_args(argv)
     data_dir, model_cache, models_note = prepare_data_dir()
     try:
         report = run(args, data_dir, model_cache, models_note)
+        report["applier_eps_in_process"] = measure_applier()
         print_report(report)
+        print(f"5. Applier alone, in-process (2,000 contact events, no HTTP): "
+              f"{report['applier_eps_in_process']:,.0f} events/s")
         if args.json:
             print(json.dumps(report, indent=2))
     finally:
