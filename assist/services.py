@@ -97,7 +97,8 @@ def build_context(config, database, embedder):
         return cached_vectors(database.get(), embedder, texts)
 
     return CustomerContext(connectors, database, embed=embed, problems=problems, ttl=config["CARD_TTL"],
-                           region=config["PHONE_REGION"], window_days=config["REPEAT_WINDOW_DAYS"])
+                           region=config["PHONE_REGION"], window_days=config["REPEAT_WINDOW_DAYS"],
+                           encode=embedder.encode)
 
 
 def secret_key(config):

@@ -64,8 +64,12 @@ def merge_records(records):
 
 
 def build_card(merged, now=None, message=None, message_vector=None, embed=None, conversation=None,
-               window_days=WINDOW_DAYS, fetched_at=None, stale=False):
-    """The card the API returns. ``embed(texts) -> (n, dim)`` unit vectors; ``message_vector`` likewise."""
+               window_days=WINDOW_DAYS, fetched_at=None, stale=False, encode=None):
+    """The card the API returns.
+
+    ``embed(texts)`` returns cached unit vectors (ticket texts); ``encode(texts)``
+    uncached ones (clauses of the message); ``message_vector`` is the message's.
+    """
     now = now or datetime.now(timezone.utc)
     tickets, activities = merged["tickets"], merged["activities"]
     card = {
@@ -80,8 +84,28 @@ def build_card(merged, now=None, message=None, message_vector=None, embed=None, 
         "fetched_at": iso(parse_time(fetched_at)) or iso(now),
     }
     if message_vector is not None and embed is not None:
-        card["repeat_contact"] = repeat_contact(tickets, activities, message_vector, embed, now, window_days)
+        vectors = _message_vectors(message, message_vector, encode)
+        card["repeat_contact"] = repeat_contact(tickets, activities, vectors, embed, now, window_days)
     return card
+
+
+def clauses(message):
+    """The message's sentences and clauses of three words or more.
+
+    "My internet dropped AGAIN tonight, this is the third time I'm contacting
+    you!" compares with "No connection every evening" at 0.32 as a whole but
+    0.56 for its first clause: the framing dilutes the problem.
+    """
+    parts = re.split(r"[.!?;\n]+|,\s+(?=[a-z])", message or "")
+    return [p.strip() for p in parts if len(p.split()) >= 3][:8]
+
+
+def _message_vectors(message, message_vector, encode):
+    """The message's vector, plus one per clause when there are several and an encoder is given."""
+    parts = clauses(message)
+    if encode is None or len(parts) < 2:
+        return np.asarray(message_vector).reshape(1, -1)
+    return np.vstack([np.asarray(message_vector).reshape(1, -1), encode(parts)])
 
 
 def _ticket_view(ticket):
@@ -151,14 +175,18 @@ def _problem_already_explained(earlier, message_vector, embed):
     return [{"kind": "problem", "value": _short(earlier[best]), "source": "conversation"}]
 
 
-def repeat_contact(tickets, activities, message_vector, embed, now, window_days=WINDOW_DAYS):
-    """Is this message about a problem raised before in the window? None, or the repeat summary."""
+def repeat_contact(tickets, activities, message_vectors, embed, now, window_days=WINDOW_DAYS):
+    """Is this message about a problem raised before in the window? None, or the repeat summary.
+
+    ``message_vectors`` is the message's vector, or a matrix of it and its
+    clauses' vectors: a ticket matches when any of them is close enough.
+    """
     since = now - timedelta(days=window_days)
     recent = [t for t in tickets if (parse_time(t.get("created_at")) or now) >= since or t.get("is_open")]
     if not recent:
         return None
     texts = [ticket_text(t) for t in recent]
-    sims = embed(texts) @ message_vector
+    sims = (embed(texts) @ np.atleast_2d(message_vectors).T).max(axis=1)
     related = [(float(s), t) for s, t in zip(sims, recent) if s >= SAME_PROBLEM]
     if not related:
         return None

@@ -70,8 +70,9 @@ class CustomerContext:
     """
 
     def __init__(self, connectors, database, embed=None, problems=None, ttl=300.0, region="US", workers=8,
-                 window_days=30):
+                 window_days=30, encode=None):
         self.connectors = connectors
+        self.encode = encode  # uncached encoder for message clauses
         self.window_days = window_days
         self.database = database
         self.embed = embed
@@ -96,7 +97,7 @@ class CustomerContext:
             return self._empty("error" if errors and len(errors) == len(self.connectors) else "not_found", errors)
         card = build_card(merged, now=now, message=message, message_vector=message_vector, embed=self.embed,
                           conversation=conversation, fetched_at=fetched_at, stale=stale,
-                          window_days=self.window_days)
+                          window_days=self.window_days, encode=self.encode)
         if errors:
             card["errors"] = errors
         return card
