@@ -1,5 +1,6 @@
 """Per-app services (database, embedder, classifier, engine), kept in app.extensions["assist"]."""
 
+import atexit
 import logging
 import secrets
 import threading
@@ -81,8 +82,12 @@ def build_services(config):
                                    retention_days=config["WEBHOOK_RETENTION_DAYS"],
                                    embed=lambda texts: cached_vectors(database.get(), embedder, texts)).start()
     # Tickets imported or synced since the last start: embed them behind the scenes.
-    threading.Thread(target=lambda: prime_ticket_vectors(database.get(), embedder, config["REPEAT_WINDOW_DAYS"]),
-                     name="prime-ticket-vectors", daemon=True).start()
+    primer = threading.Thread(target=lambda: prime_ticket_vectors(database.get(), embedder, config["REPEAT_WINDOW_DAYS"]),
+                              name="prime-ticket-vectors", daemon=True)
+    primer.start()
+    # A daemon thread still inside onnxruntime when the interpreter exits aborts
+    # the process ("terminate called without an active exception"): wind down first.
+    atexit.register(_wind_down, services.processor, primer)
     return services
 
 
@@ -111,6 +116,13 @@ def secret_key(config):
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _wind_down(processor, *threads):
+    processor.stop()
+    processor.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
 
 
 def prime_ticket_vectors(db, embedder, days=30):

@@ -46,9 +46,14 @@ class Processor:
         self._wake.set()
 
     def stop(self):
-        """Stop after the current event."""
+        """Stop after the current batch."""
         self._stop.set()
         self._wake.set()
+
+    def join(self, timeout=None):
+        """Wait for the thread to finish (after ``stop``)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def _run(self):
         while not self._stop.is_set():
