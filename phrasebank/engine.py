@@ -5,6 +5,8 @@ import threading
 import time
 import uuid
 
+import numpy as np
+
 from . import vectors
 from .index import PhraseIndex
 from .ranking import Context, rank
@@ -29,7 +31,7 @@ class SuggestionEngine:
         self.database = database
         self.embedder = embedder
         self.classifier = classifier
-        self._index = PhraseIndex([], vectors.np.zeros((0, 1), dtype="float32"), revision=-1)
+        self._index = PhraseIndex([], np.zeros((0, 1), dtype=np.float32), revision=-1)
         self._lock = threading.Lock()
         self._checked_at = 0.0
 
