@@ -1,29 +1,34 @@
 """Print how fast /api/v1/suggest is, next to the bare encoder and a naive pipeline.
 
-    python bench/suggest.py                          # the full run, a few minutes on 2 cores
+    python bench/suggest.py                          # the full run, about 3 minutes on 2 cores
     python bench/suggest.py --quick --json           # fewer iterations, then a JSON summary
     python bench/suggest.py --embedding-threads 1 --server-threads 4
     python bench/suggest.py --sweep                  # end-to-end only, per thread setting
+    python bench/suggest.py --wait-idle 600          # on a shared machine: start when it is idle
 
 One run measures:
   1. start-up: launching `assist serve` (caches ready, i.e. not the first start)
      until the first 200 from /healthz;
-  2. at concurrency 1, in one interleaved loop: POST /api/v1/suggest over the
-     messages below, the bare encoder in-process on one short message (the
-     lean ONNX runner, and sentence-transformers on torch), and a naive
-     pipeline (torch encode + numpy dot over every phrase + argsort).  Sharing
-     one loop means a busy neighbour on this small machine slows all of them
-     alike, so the ratios stay fair;
+  2. at concurrency 1, in one loop taking blocks of each in turn: POST
+     /api/v1/suggest over the messages below (requests, and http.client to show
+     the client library's share), the bare encoder in-process on one short
+     message (the lean ONNX runner, and sentence-transformers on torch), and a
+     naive pipeline (torch encode + numpy dot over every phrase + argsort).
+     Sharing one loop means a busy neighbour on this small machine slows all of
+     them alike, so the ratios stay fair;
   3. POST /api/v1/suggest at concurrency 8 (one requests.Session with
      keep-alive per client thread), with the server's own timing_ms.
 The load generator runs on the same machine as the server, so at concurrency 8
 the client threads take some of the CPU too; the figures are an upper bound.
+--sweep starts one server per thread setting, all at once, and moves the load
+between them in short turns, for the same reason.
 
 The data dir defaults to a temp dir whose models/ links to tests/.cache/models
 or instance/models when either holds an export, so the ONNX export is not redone.
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -50,6 +55,13 @@ TARGET_E2E_OVER_FLOOR = 1.3
 TARGET_NAIVE_OVER_E2E = 2.0
 LIMIT = 3  # suggestions per request, the API default
 FLOOR_MESSAGE = "Hi, my internet keeps dropping every evening. Can you help?"
+# The concurrency-1 loop runs each measurement in blocks of BLOCK back-to-back
+# calls.  Before each block it pauses, because onnxruntime's pool (in the server
+# too) and torch's OpenMP threads keep spinning for about 60 ms after their last
+# call and would slow whatever runs next; then one untimed call wakes the threads.
+BLOCK = 8
+PAUSE_S = 0.15
+C8_BURST = 80  # requests per turn at concurrency 8 when several servers take turns
 MODEL_CACHES = (ROOT / "tests" / ".cache" / "models", ROOT / "instance" / "models")
 
 # (channel, message): mostly short chat lines, some phone notes and long emails,
@@ -144,6 +156,20 @@ def others_cpu_share(before, after):
         return None
     busy, total, own = (a - b for a, b in zip(after, before, strict=True))
     return max(busy - own, 0.0) / total if total > 0 else None
+
+
+def wait_until_idle(seconds):
+    """Wait (at most ``seconds``) for a 5 s window in which the machine was 95% idle; True if found."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        before = cpu_snapshot()
+        if before is None:
+            return False
+        time.sleep(5)
+        after = cpu_snapshot()
+        if (after[0] - before[0]) / max(after[1] - before[1], 1e-9) < 0.05:
+            return True
+    return False
 
 
 def free_port():
@@ -246,8 +272,8 @@ def prepare_data_dir(requested):
 # ----------------------------------------------------------------------------- load
 
 
-def run_load(base, token, total, concurrency):
-    """POST /api/v1/suggest ``total`` times from ``concurrency`` threads.
+def run_load(base, token, total, concurrency, offset=0):
+    """POST /api/v1/suggest ``total`` times from ``concurrency`` threads, from MESSAGES[offset] on.
 
     Returns (latencies in ms, server timing_ms dicts, requests per second).
     """
@@ -263,7 +289,7 @@ def run_load(base, token, total, concurrency):
                 session.get(base + "/healthz", timeout=10)  # open the keep-alive connection first
                 barrier.wait(timeout=120)
                 for i in range(k, total, concurrency):
-                    channel, message = MESSAGES[i % len(MESSAGES)]
+                    channel, message = MESSAGES[(offset + i) % len(MESSAGES)]
                     body = {"message": message, "channel": channel, "limit": LIMIT}
                     began = time.perf_counter()
                     response = session.post(url, json=body, timeout=60)
@@ -292,10 +318,10 @@ def run_load(base, token, total, concurrency):
 
 def load_figures(concurrency, latencies, timings, rps):
     """End-to-end stats, throughput, the server's own timing parts and what lies outside them."""
-    # embed, understand, rank, ..., total; parts never reaching 0.05 ms (no CRM lookup asked) are left out
-    names = [n for n in dict.fromkeys(n for t in timings for n in t) if any(t.get(n, 0) >= 0.05 for t in timings)]
-    names.sort(key=lambda name: name == "total")
+    # embed, understand, rank, ..., total; a part under 0.05 ms at p95 (no CRM lookup asked) is left out
+    names = sorted(dict.fromkeys(n for t in timings for n in t), key=lambda name: name == "total")
     parts = {name: stats([t.get(name, 0.0) for t in timings]) for name in names}
+    parts = {name: figures for name, figures in parts.items() if figures["p95"] >= 0.05}
     overhead = stats([e - t["total"] for e, t in zip(latencies, timings, strict=True)])
     return {"concurrency": concurrency, "e2e": stats(latencies), "rps": rps, "server": parts, "overhead": overhead}
 
@@ -305,11 +331,27 @@ def measure_load(base, token, total, concurrency):
     return load_figures(concurrency, *run_load(base, token, total, concurrency))
 
 
-def bench_server(server, token, plan):
-    """Warm up, then measure end-to-end at concurrency 1 and 8."""
-    run_load(server.base, token, plan["warmup"], 1)
-    run_load(server.base, token, plan["warmup"], 8)
-    return [measure_load(server.base, token, plan["c1"], 1), measure_load(server.base, token, plan["c8"], 8)]
+def bench_servers(servers, token, plan):
+    """End-to-end at concurrency 1 and 8 on each server, measured in turns.
+
+    Every server is up at once; the load moves from one to the next in short
+    blocks, so drift in the machine's load hits every setting alike.
+    Returns [(c=1 figures, c=8 figures)] in the order of ``servers``.
+    """
+    for server in servers:
+        run_load(server.base, token, len(MESSAGES), 1)
+        run_load(server.base, token, len(MESSAGES), 8)
+    runs = {(k, c): ([], [], []) for k in range(len(servers)) for c in (1, 8)}
+    bursts = {1: (plan["c1_rounds"], BLOCK), 8: (max(plan["c8"] // C8_BURST, 1), C8_BURST)}
+    for c, (rounds, size) in bursts.items():
+        for r in range(rounds):
+            for k in (list(range(len(servers))) * 2)[r % len(servers):][: len(servers)]:
+                latencies, timings, rps = run_load(servers[k].base, token, size, c, offset=r * size)
+                runs[k, c][0].extend(latencies)
+                runs[k, c][1].extend(timings)
+                runs[k, c][2].append(size / rps)  # seconds this burst took
+    figures = {key: load_figures(key[1], lat, tim, len(lat) / sum(secs)) for key, (lat, tim, secs) in runs.items()}
+    return [(figures[k, 1], figures[k, 8]) for k in range(len(servers))]
 
 
 # ----------------------------------------------------------------------------- in-process
@@ -337,23 +379,35 @@ class InProcess:
 
 
 def bench_c1(server, token, local, rounds, warmup):
-    """Every concurrency-1 figure from one interleaved loop.
+    """Every concurrency-1 figure from one interleaved loop of ``rounds`` rounds.
 
-    Each round times the bare encoders on the short message, the ONNX runner,
-    the naive pipeline and a request on one message of the mix, in a rotating
-    order, so a busy neighbour or a noisy minute slows all of them alike and the
-    ratios stay fair.  Returns ({name: ms samples}, server timing_ms dicts, req/s).
+    Each round runs a block of BLOCK calls of each measurement (the bare
+    encoders on the short message; the ONNX runner, the naive pipeline and a
+    request on messages of the mix) in a rotating order, so a busy neighbour or
+    a noisy minute slows all of them alike and the ratios stay fair.
+    Returns ({name: ms samples}, server timing_ms dicts, requests per second).
     """
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
 
-    def post(i):
+    def body(i):
         channel, message = MESSAGES[i % len(MESSAGES)]
-        response = session.post(server.base + "/api/v1/suggest", timeout=60,
-                                json={"message": message, "channel": channel, "limit": LIMIT})
+        return {"message": message, "channel": channel, "limit": LIMIT}
+
+    def post(i):
+        response = session.post(server.base + "/api/v1/suggest", json=body(i), timeout=60)
         if response.status_code != 200:
             raise SystemExit(f"POST /api/v1/suggest: {response.status_code} {response.text[:300]}")
         return response.json()["timing_ms"]
+
+    # The same request from http.client: how much of end-to-end is the requests library itself.
+    lean = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    lean_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post_lean(i):
+        lean.request("POST", "/api/v1/suggest", body=json.dumps(body(i)), headers=lean_headers)
+        response = lean.getresponse()
+        return json.loads(response.read())["timing_ms"]
 
     ops = {
         "onnx_floor": lambda i: local.onnx.encode_one(FLOOR_MESSAGE),
@@ -361,18 +415,23 @@ def bench_c1(server, token, local, rounds, warmup):
         "onnx_mix": lambda i: local.onnx.encode_one(MESSAGES[i % len(MESSAGES)][1]),
         "naive": lambda i: local.naive(MESSAGES[i % len(MESSAGES)][1]),
         "e2e": post,
+        "e2e_lean": post_lean,
     }
     names = list(ops)
     samples, timings = {name: [] for name in names}, []
     with session:
         for r in range(-warmup, rounds):
             for name in names[r % len(names):] + names[: r % len(names)]:
-                began = time.perf_counter()
-                result = ops[name](r)
-                if r >= 0:
-                    samples[name].append((time.perf_counter() - began) * 1000)
-                    if name == "e2e":
-                        timings.append(result)
+                time.sleep(PAUSE_S)
+                ops[name](r * BLOCK - 1)
+                for i in range(r * BLOCK, (r + 1) * BLOCK):
+                    began = time.perf_counter()
+                    result = ops[name](i)
+                    if r >= 0:
+                        samples[name].append((time.perf_counter() - began) * 1000)
+                        if name == "e2e":
+                            timings.append(result)
+    lean.close()
     return samples, timings, 1000 / statistics.mean(samples["e2e"])
 
 
@@ -427,17 +486,20 @@ def print_report(r):
         for part, figures in level["server"].items():
             row(f"      server timing_ms.{part}", figures)
         row("      HTTP + Flask + client (end-to-end - total)", level["overhead"])
+        if c == 1:
+            row("   concurrency 1, same requests from http.client", r["c1"]["e2e_lean"])
     print(line)
     print(f"4. Naive pipeline, in-process, c=1: torch encode + numpy dot over {r['phrases']} phrases + argsort")
     row("   naive, over the message mix", r["c1"]["naive"])
     print(line)
     ratios = r["ratios"]
     print("5. Ratios (p50, concurrency 1)")
-    print(f"   end-to-end / bare onnx floor     {ratios['e2e_over_floor']:6.2f}   target <= {TARGET_E2E_OVER_FLOOR}"
+    print(f"   end-to-end / bare onnx floor     {ratios['e2e_over_floor']:6.3f}   target <= {TARGET_E2E_OVER_FLOOR}"
           f"   {verdict(ratios['e2e_over_floor'] <= TARGET_E2E_OVER_FLOOR)}")
-    print(f"   naive / end-to-end               {ratios['naive_over_e2e']:6.2f}   target >= {TARGET_NAIVE_OVER_E2E}"
+    print(f"   naive / end-to-end               {ratios['naive_over_e2e']:6.3f}   target >= {TARGET_NAIVE_OVER_E2E}"
           f"   {verdict(ratios['naive_over_e2e'] >= TARGET_NAIVE_OVER_E2E)}")
-    print(f"   (end-to-end / onnx over the same mix: {ratios['e2e_over_mix']:.2f})")
+    print(f"   (end-to-end / onnx over the same mix: {ratios['e2e_over_mix']:.2f}; "
+          f"end-to-end from http.client / onnx floor: {ratios['e2e_lean_over_floor']:.2f})")
 
 
 def ratios_of(r):
@@ -448,6 +510,7 @@ def ratios_of(r):
         "e2e_over_floor": e2e / c1["onnx_floor"]["p50"],
         "e2e_over_mix": e2e / c1["onnx_mix"]["p50"],
         "naive_over_e2e": c1["naive"]["p50"] / e2e,
+        "e2e_lean_over_floor": c1["e2e_lean"]["p50"] / c1["onnx_floor"]["p50"],
     }
 
 
@@ -464,11 +527,11 @@ def passes(r):
 
 
 def iteration_plan(quick):
-    """How many calls each measurement makes (rounded to whole passes over MESSAGES)."""
+    """How many calls each measurement makes (whole passes over MESSAGES)."""
     n = len(MESSAGES)
     if quick:
-        return {"warmup": n // 2, "c1": 2 * n, "c8": 4 * n, "starts": 1}
-    return {"warmup": n, "c1": 8 * n, "c8": 20 * n, "starts": 3}
+        return {"warmup": 1, "c1_rounds": 2 * n // BLOCK, "c8": 4 * n, "starts": 1}
+    return {"warmup": 2, "c1_rounds": 8 * n // BLOCK, "c8": 20 * n, "starts": 3}
 
 
 def start_ready(data_dir, port, env, starts):
@@ -509,8 +572,8 @@ def full_run(args, data_dir, models_note):
     server, starts = start_ready(data_dir, args.port, env, plan["starts"])
     try:
         runtime = server.health()["embedding_runtime"]
-        samples, timings, rps = bench_c1(server, token, local, plan["c1"], plan["warmup"])
-        run_load(server.base, token, plan["warmup"], 8)
+        samples, timings, rps = bench_c1(server, token, local, plan["c1_rounds"], plan["warmup"])
+        run_load(server.base, token, len(MESSAGES), 8)
         c8 = measure_load(server.base, token, plan["c8"], 8)
     finally:
         server.stop()
@@ -530,35 +593,42 @@ def full_run(args, data_dir, models_note):
 
 
 def sweep(args, data_dir):
-    """End-to-end p50 at c=1 and c=8 for each embedding threads x server threads setting."""
+    """End-to-end at c=1 and c=8 for each embedding threads x server threads setting, side by side."""
     plan = iteration_plan(args.quick)
+    cpu_before = cpu_snapshot()
     first_start(data_dir, args.port)
     token = run_cli(data_dir, "token", "create", "--role", "agent", "--name", "bench").strip()
-    results = []
+    settings = [(e, t) for e in args.sweep_embedding for t in args.sweep_server]
+    servers = []
+    try:
+        for embedding_threads, server_threads in settings:
+            env = server_env(data_dir, embedding_threads, server_threads)
+            servers.append(start_ready(data_dir, free_port(), env, 1)[0])
+        figures = bench_servers(servers, token, plan)
+    finally:
+        for server in servers:
+            server.stop()
+    results = [{"embedding_threads": e, "server_threads": t, "c1": c1, "c8": c8}
+               for (e, t), (c1, c8) in zip(settings, figures, strict=True)]
+    others = others_cpu_share(cpu_before, cpu_snapshot())
+    if others is not None:
+        print(f"other processes used {others:.0%} of the machine's CPU during the sweep")
     print(f"{'embedding threads':>18}{'server threads':>16}{'c=1 p50':>10}{'c=1 p95':>10}"
           f"{'c=8 p50':>10}{'c=8 p95':>10}{'c=8 req/s':>11}")
-    for embedding_threads in args.sweep_embedding:
-        for server_threads in args.sweep_server:
-            env = server_env(data_dir, embedding_threads, server_threads)
-            server, _ = start_ready(data_dir, args.port, env, 1)
-            try:
-                c1, c8 = bench_server(server, token, plan)
-            finally:
-                server.stop()
-            results.append({"embedding_threads": embedding_threads, "server_threads": server_threads,
-                            "c1": c1, "c8": c8})
-            print(f"{embedding_threads:>18}{server_threads:>16}{c1['e2e']['p50']:>10.2f}{c1['e2e']['p95']:>10.2f}"
-                  f"{c8['e2e']['p50']:>10.2f}{c8['e2e']['p95']:>10.2f}{c8['rps']:>11.1f}", flush=True)
+    for x in results:
+        c1, c8 = x["c1"], x["c8"]
+        print(f"{x['embedding_threads']:>18}{x['server_threads']:>16}{c1['e2e']['p50']:>10.2f}"
+              f"{c1['e2e']['p95']:>10.2f}{c8['e2e']['p50']:>10.2f}{c8['e2e']['p95']:>10.2f}{c8['rps']:>11.1f}")
     for c in ("c1", "c8"):
         best = min(results, key=lambda x: x[c]["e2e"]["p50"])
         print(f"best {c} p50: embedding threads {best['embedding_threads']}, server threads {best['server_threads']}")
-    return results
+    return {"other_processes_cpu_share": others, "settings": results}
 
 
 def parse_args(argv=None):
     config = config_defaults()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations (a rough figure in about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a rough figure in under 1.5 minutes)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary after the table")
     parser.add_argument("--port", type=int, default=0, help="port for the server on 127.0.0.1 (default: a free one)")
     parser.add_argument("--data-dir", help="ASSIST_DATA_DIR to use (default: a temp dir, removed afterwards)")
@@ -567,6 +637,8 @@ def parse_args(argv=None):
                              f"(default {config['EMBEDDING_THREADS']})")
     parser.add_argument("--server-threads", type=int, default=config["THREADS"],
                         help=f"ASSIST_THREADS, waitress worker threads (default {config['THREADS']})")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to SECONDS for the machine to be idle (shared machines)")
     parser.add_argument("--sweep", action="store_true", help="only end-to-end, for each thread setting below")
     parser.add_argument("--sweep-embedding", type=int, nargs="+", default=[1, 2], help="embedding threads to sweep")
     parser.add_argument("--sweep-server", type=int, nargs="+", default=[2, 4, 8, 64],
@@ -579,6 +651,8 @@ def parse_args(argv=None):
 def main(argv=None):
     """Run the benchmark and print its table (and JSON with --json)."""
     args = parse_args(argv)
+    if args.wait_idle and not wait_until_idle(args.wait_idle):
+        print(f"the machine was still busy after {args.wait_idle:.0f} s; measuring anyway", file=sys.stderr)
     data_dir, models_note, temporary = prepare_data_dir(args.data_dir)
     try:
         if args.sweep:
