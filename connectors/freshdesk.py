@@ -69,15 +69,6 @@ class FreshdeskConnector(ActivitiesFromTickets, Connector):
                                max_wait=max_wait, backoff=backoff, sleep=sleep)
 
     # -- customers ------------------------------------------------------------
-    def find_customer(self, email=None, phone=None, customer_id=None):
-        """The Freshdesk contact with this id, email, phone or mobile; None if there is none."""
-        if customer_id:
-            return self._by_id(customer_id)
-        if email:
-            return self._by_email(email)
-        if phone:
-            return self._by_phone(phone)
-        return None
 
     def _by_id(self, contact_id):
         contact_id = str(contact_id).strip()

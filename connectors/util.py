@@ -77,6 +77,19 @@ class ActivitiesFromTickets:
         """Comments and notes on the customer's most recent tickets, newest first."""
         return self._activities(self.tickets(customer, since), iso_utc(since))
 
+    def find_customer(self, email=None, phone=None, customer_id=None):
+        """The customer with this id, else email, else phone (None if there is none).
+
+        Subclasses supply ``_by_id``, ``_by_email`` and ``_by_phone``.
+        """
+        if customer_id:
+            return self._by_id(customer_id)
+        if email:
+            return self._by_email(email)
+        if phone:
+            return self._by_phone(phone)
+        return None
+
     def record(self, email=None, phone=None, customer_id=None, since=None):
         """Customer, tickets and the comments on them, listing the tickets only once."""
         customer = self.find_customer(email=email, phone=phone, customer_id=customer_id)

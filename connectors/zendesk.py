@@ -57,15 +57,6 @@ class ZendeskConnector(ActivitiesFromTickets, Connector):
                                max_wait=max_wait, backoff=backoff, sleep=sleep)
 
     # -- customers ------------------------------------------------------------
-    def find_customer(self, email=None, phone=None, customer_id=None):
-        """The Zendesk user with this id, primary email or phone; None if there is none."""
-        if customer_id:
-            return self._by_id(customer_id)
-        if email:
-            return self._by_email(email)
-        if phone:
-            return self._by_phone(phone)
-        return None
 
     def _by_id(self, user_id):
         user_id = str(user_id).strip()
