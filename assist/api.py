@@ -3,7 +3,8 @@
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES
-from phrasebank.io import dump_phrases
+from phrasebank.errors import InvalidPhrase
+from phrasebank.io import dump_phrases, parse_phrases
 from phrasebank.store import PhraseStore
 
 from . import assistant
@@ -18,6 +19,8 @@ SUGGEST_FIELDS = ("message", "customer", "channel", "limit", "conversation_id", 
 CONVERSATION_ROLES = ("customer", "agent")
 MAX_CONVERSATION = 50
 CUSTOMER_KEYS = ("email", "phone", "id")  # also used by the customers blueprint
+IMPORT_FIELDS = ("phrases", "content", "format", "dry_run")
+IMPORT_FORMATS = ("json", "csv")
 PHRASE_FILTERS = {"kind": KINDS, "emotion": EMOTIONS, "situation": SITUATIONS, "channel": CHANNELS, "status": STATUSES}
 
 
@@ -172,23 +175,53 @@ def phrase_history(phrase_id):
 @api.post("/phrases/import")
 @require("admin")
 def import_phrases():
-    """Import phrases: {"phrases": [...], "dry_run": bool}. All or nothing."""
-    body = v.json_body()
-    v.reject_unknown(body, ("phrases", "dry_run"))
-    rows = body.get("phrases")
+    """Import phrases, all or nothing: {"phrases": [...]}, {"format", "content"} or a text/csv body."""
+    rows, dry_run = _import_request()
     if not isinstance(rows, list) or not rows:
         raise bad_request("phrases must be a non-empty list of phrase objects.", "phrases")
     if len(rows) > 10000:
         raise bad_request("import at most 10,000 phrases at a time.", "phrases", "too_long")
-    dry_run = body.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise bad_request("dry_run must be true or false.", "dry_run", "wrong_type")
     store = _store()
     plan = store.plan_import(rows) if dry_run else store.apply_import(rows, author=g.token["name"])
     if not dry_run:
         _services().engine.refresh(force=True)
     summary = {k: len(plan[k]) for k in ("added", "changed", "unchanged", "rejected")}
     return jsonify({"dry_run": dry_run, "summary": summary, **plan})
+
+
+def _import_request():
+    """The rows and dry_run flag of an import, from a text/csv body or a JSON object."""
+    if request.mimetype == "text/csv":
+        dry_run = v.query_choice("dry_run", ("true", "false", "1", "0")) in ("true", "1")
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise bad_request("The CSV body must be UTF-8 text.", "body", "invalid_encoding") from e
+        return _parsed(text, "csv", "body"), dry_run
+    body = v.json_body()
+    v.reject_unknown(body, IMPORT_FIELDS)
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise bad_request("dry_run must be true or false.", "dry_run", "wrong_type")
+    if ("phrases" in body) == ("content" in body):
+        raise bad_request("send either phrases (a list) or content (a file's text) with its format.", "phrases")
+    if "phrases" in body:
+        if v.choice(body, "format", ("json",), "json") != "json":
+            raise bad_request("format goes with content.", "format")
+        return body["phrases"], dry_run
+    fmt = v.choice(body, "format", IMPORT_FORMATS)
+    if fmt is None:
+        raise bad_request(f"format is required with content: one of {', '.join(IMPORT_FORMATS)}.", "format", "missing")
+    content = v.text(body, "content", required=True, max_chars=current_app.config["MAX_CONTENT_LENGTH"])
+    return _parsed(content, fmt, "content"), dry_run
+
+
+def _parsed(text, fmt, field):
+    """Phrase rows parsed from a file's text; a parse error is a 400 naming ``field``."""
+    try:
+        return parse_phrases(text, fmt)
+    except InvalidPhrase as e:
+        raise bad_request(e.message, field) from e
 
 
 @api.get("/phrases/export")

@@ -25,10 +25,12 @@ SETTINGS = (
     ("ASSIST_DEMO_DATA", "1", "Seed a dozen demo customers into an empty embedded store at `assist init` (0 to skip)."),
     ("ASSIST_SECRET_KEY", "generated into the data dir", "Key for signing session cookies; generated once if unset."),
     ("ASSIST_LOG_LEVEL", "INFO", "Python logging level."),
+    ("ASSIST_LEARNING", "1", "Let agent feedback re-order close suggestions (1), within ±0.06 of a score, or rank on relevance alone (0)."),
 )
 
 _INT_KEYS = {"PORT", "THREADS", "EMBEDDING_THREADS", "MAX_MESSAGE_CHARS", "CARD_TTL", "CRM_DEADLINE_MS",
-             "CONTEXT_DEADLINE_MS", "REPEAT_WINDOW_DAYS", "DEMO_DATA", "WEBHOOK_RETENTION_DAYS"}
+             "CONTEXT_DEADLINE_MS", "REPEAT_WINDOW_DAYS", "DEMO_DATA", "WEBHOOK_RETENTION_DAYS",
+             "LEARNING"}
 # Per-connector credentials and base URLs; read by each connector from the environment.
 CONNECTOR_SETTINGS = (
     ("ASSIST_HUBSPOT_TOKEN", "", "HubSpot private-app or OAuth access token."),
@@ -82,6 +84,7 @@ def defaults():
         "REPEAT_WINDOW_DAYS": 30,
         "PHONE_REGION": "US",
         "DEMO_DATA": 1,
+        "LEARNING": 1,
         "CONNECTOR_SETTINGS": None,  # mapping of ASSIST_<VENDOR>_* values; None = the environment
     }
 

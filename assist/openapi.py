@@ -1,6 +1,7 @@
 """OpenAPI 3.1 description of /api/v1, built from the same vocabularies the code validates with."""
 
 from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES
+from phrasebank.feedback import EVENTS, MAX_BATCH
 
 
 def _ref(name):
@@ -190,6 +191,48 @@ _SCHEMAS["Phrase"] = {
     ]
 }
 
+_COUNTS = {**{e: {"type": "integer"} for e in EVENTS},
+           "accepted": {"type": "integer", "description": "requests where it was copied, inserted or thumbed up"}}
+_ACCEPTANCE = {"type": ["number", "null"],
+               "description": "accepted / shown (at most 1); null if never shown"}
+_SCHEMAS["FeedbackEvent"] = {
+    "type": "object",
+    "required": ["request_id", "phrase_id", "event"],
+    "additionalProperties": False,
+    "properties": {
+        "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                       "description": "The request_id of the /suggest response the phrase was shown in"},
+        "phrase_id": {"type": "string"},
+        "event": {"enum": list(EVENTS)},
+    },
+}
+_SCHEMAS["FeedbackRequest"] = {
+    "oneOf": [
+        _ref("FeedbackEvent"),
+        {"type": "object", "required": ["events"], "additionalProperties": False,
+         "properties": {"events": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                                   "items": _ref("FeedbackEvent")}}},
+    ]
+}
+_SCHEMAS["Analytics"] = {
+    "type": "object",
+    "properties": {
+        "since": {"type": "string", "format": "date"},
+        "until": {"type": "string", "format": "date"},
+        "bucket": {"enum": ["day", "week"]},
+        "totals": {"type": "object", "properties": {**_COUNTS, "acceptance": _ACCEPTANCE}},
+        "phrases": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "text": {"type": "string"}, "kind": {"enum": list(KINDS)},
+            "status": {"enum": list(STATUSES)}, **_COUNTS, "acceptance": _ACCEPTANCE}}},
+        "series": {"type": "array", "items": {"type": "object", "properties": {
+            "period": {"type": "string", "format": "date", "description": "The day, or the Monday of the week"},
+            **_COUNTS}}},
+        "never_used": {"type": "array", "description": "Approved phrases shown 0 times in the period",
+                       "items": {"type": "object",
+                                 "properties": {k: {"type": "string"} for k in ("id", "text", "kind")}}},
+    },
+}
+
 
 def _paths():
     phrase_ok = {"200": {"description": "The phrase", **_json(_ref("Phrase"))}}
@@ -203,8 +246,14 @@ def _paths():
     ]
     import_body = {
         "type": "object",
-        "required": ["phrases"],
-        "properties": {"phrases": {"type": "array", "items": _ref("PhraseInput")}, "dry_run": {"type": "boolean"}},
+        "description": "Either phrases (objects) or content (the text of a JSON or CSV export) with its format.",
+        "properties": {
+            "phrases": {"type": "array", "items": _ref("PhraseInput")},
+            "content": {"type": "string", "description": "A phrase file's text, as exported"},
+            "format": {"enum": ["json", "csv"], "description": "Format of content (required with it)"},
+            "dry_run": {"type": "boolean"},
+        },
+        "oneOf": [{"required": ["phrases"]}, {"required": ["content", "format"]}],
     }
     return {
         "/suggest": {
@@ -252,6 +301,29 @@ def _paths():
             )
         },
         "/me": {"get": _op("The token's name and role", "agent", {"200": {"description": "Token owner"}}, errors=("401",))},
+        "/feedback": {
+            "post": _op(
+                "Record what agents did with suggestions: one event or a batch (all or nothing, idempotent)",
+                "agent",
+                {"201": {"description": "Stored; repeats of a (request_id, phrase_id, event) count as duplicates",
+                         **_json({"type": "object", "properties": {"recorded": {"type": "integer"},
+                                                                   "duplicates": {"type": "integer"}}})}},
+                body=_ref("FeedbackRequest"),
+                errors=("400", "401", "415"),
+            )
+        },
+        "/analytics": {
+            "get": _op(
+                "Feedback per phrase and per day or week, acceptance, and never-used approved phrases",
+                "admin",
+                {"200": {"description": "Analytics for the period", **_json(_ref("Analytics"))}},
+                params=[_query("since", {"type": "string", "format": "date"}, "First day (UTC); default until - 29"),
+                        _query("until", {"type": "string", "format": "date"}, "Last day (inclusive, UTC), default today"),
+                        _query("bucket", {"enum": ["day", "week"]}, "Series per day (default) or week (from Monday)"),
+                        _query("phrase_id", {"type": "string"}, "Only this phrase")],
+                errors=("400", "401", "403"),
+            )
+        },
         "/phrases": {
             "get": _op("List phrases", "agent", {"200": {"description": "A page of phrases"}}, params=filters),
             "post": _op("Create a phrase", "admin", {"201": {"description": "Created", **_json(_ref("Phrase"))}},
@@ -268,9 +340,7 @@ def _paths():
                        params=[_PHRASE_ID], errors=("401", "403", "404")),
         },
         "/phrases/import": {
-            "post": _op("Import phrases (all or nothing; dry_run shows the diff)", "admin",
-                        {"200": {"description": "Import plan and counts"}}, body=import_body,
-                        errors=("400", "401", "403", "415")),
+            "post": _import_op(import_body),
         },
         "/phrases/export": {
             "get": _op("Export every field of every phrase", "admin", {"200": {"description": "JSON or CSV"}},
@@ -278,6 +348,17 @@ def _paths():
                        errors=("400", "401", "403")),
         },
     }
+
+
+def _import_op(import_body):
+    """The import operation: a JSON body, or a CSV file sent as text/csv with ?dry_run=true."""
+    op = _op("Import phrases (all or nothing; dry_run shows the diff)", "admin",
+             {"200": {"description": "Import plan and counts"}}, body=import_body, errors=("400", "401", "403", "415"))
+    op["requestBody"]["content"]["text/csv"] = {
+        "schema": {"type": "string", "description": "A CSV export (header row of phrase fields, lists joined by |)"},
+    }
+    op["parameters"] = [_query("dry_run", {"enum": ["true", "false", "1", "0"]}, "With a text/csv body: only show the diff")]
+    return op
 
 
 def openapi_spec():

@@ -17,6 +17,7 @@ from connectors.context import CustomerContext
 from connectors.hub import Hub
 from connectors.inbox import Inbox
 from connectors.processor import Processor
+from phrasebank import feedback
 from phrasebank.db import ThreadLocalDatabase, migrate, open_database, schema_version
 from phrasebank.embedder import Embedder
 from phrasebank.engine import SuggestionEngine
@@ -51,7 +52,7 @@ def prepare_database(path):
     db = open_database(path)
     migrate(db)
     for migration_set in (tokens.migrations, crm_local.migrations, crm_context.migrations, crm_sync.migrations,
-                          crm_inbox.migrations):
+                          crm_inbox.migrations, feedback.migrations):
         migration_set.apply(db)
     return db
 
@@ -72,7 +73,7 @@ def build_services(config):
 
         classifier = classifier_for(embedder, Path(config["DATA_DIR"]) / "models")
     services = Services(config=config, database=database, embedder=embedder)
-    services.engine = SuggestionEngine(database, embedder, classifier)
+    services.engine = SuggestionEngine(database, embedder, classifier, learning=bool(config["LEARNING"]))
     services.engine.refresh(force=True)
     services.context = build_context(config, database, embedder)
     services.inbox = Inbox(database)

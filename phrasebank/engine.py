@@ -9,6 +9,7 @@ import numpy as np
 
 from . import vectors
 from .index import PhraseIndex
+from .learning import Learner
 from .ranking import Context, rank
 from .store import PhraseStore
 from .vocab import KINDS
@@ -24,13 +25,15 @@ class SuggestionEngine:
     """Embedder + message classifier + phrase index, kept in step with the store.
 
     ``database`` is a ThreadLocalDatabase; ``classifier`` has
-    ``understand(vector, text)``.
+    ``understand(vector, text)``.  With ``learning`` agent feedback re-orders
+    close suggestions (see ``learning.py``).
     """
 
-    def __init__(self, database, embedder, classifier):
+    def __init__(self, database, embedder, classifier, learning=True):
         self.database = database
         self.embedder = embedder
         self.classifier = classifier
+        self.learning = Learner(database) if learning else None
         self._index = PhraseIndex([], np.zeros((0, 1), dtype=np.float32), revision=-1)
         self._lock = threading.Lock()
         self._checked_at = 0.0
@@ -59,6 +62,8 @@ class SuggestionEngine:
             matrix = vectors.vectors_for(store.db, self.embedder, approved)
             self._index = PhraseIndex(approved, matrix, revision=revision)
             log.info("phrase index: %d approved phrases in %.0f ms", len(approved), (time.perf_counter() - started) * 1000)
+        if force and self.learning:
+            self.learning.refresh(force=True)  # an edited phrase's feedback starts fresh at once
 
     def understand(self, text, vector=None):
         """Return the classifier's Understanding of ``text``."""
@@ -73,7 +78,8 @@ class SuggestionEngine:
                 extra_situations=None):
         """Understand ``message`` and return the suggestion response body (without customer).
 
-        ``vector`` is the message's embedding if the caller already has it;
+        ``boosts`` ({phrase_id: score}) defaults to what agent feedback taught
+        (none when learning is off); ``vector`` is the message's embedding if the caller already has it;
         ``extra_situations`` ({label: confidence}) adds what the CRM knows, such
         as a repeat contact, to what the message itself says.
         """
@@ -90,6 +96,8 @@ class SuggestionEngine:
         situations = dict(understood.situations)
         for label, confidence in (extra_situations or {}).items():
             situations[label] = max(confidence, situations.get(label, 0.0))
+        if boosts is None:
+            boosts = self.learning.boosts() if self.learning else {}
         ctx = Context(
             emotion=understood.emotion,
             emotion_scores=understood.scores,

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,8 @@ from .phrases import FIELDS
 
 LIST_FIELDS = ("emotions", "situations", "channels")
 FORMATS = ("json", "csv", "yaml")
+# Columns whose blank CSV cell means an empty value (the others are then left as they are).
+CLEARABLE_FIELDS = (*LIST_FIELDS, "use_when", "fallback")
 
 
 def format_of(path, declared=None):
@@ -24,9 +27,10 @@ def format_of(path, declared=None):
 
 def parse_phrases(text, fmt):
     """Parse phrase rows from ``text`` in ``fmt``; returns a list of dicts."""
+    text = text.removeprefix("\ufeff")  # spreadsheets save UTF-8 with a byte-order mark
     try:
         if fmt == "csv":
-            return [_from_csv_row(r) for r in csv.DictReader(io.StringIO(text))]
+            return _parse_csv(text)
         data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError, csv.Error) as e:
         raise InvalidPhrase(f"cannot parse {fmt}: {e}", field="file") from e
@@ -37,19 +41,40 @@ def parse_phrases(text, fmt):
     return data
 
 
+def _parse_csv(text):
+    # newline="" keeps line breaks inside quoted cells exactly as written.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = reader.fieldnames = [c.strip() for c in reader.fieldnames or []]
+    unknown = [c for c in columns if c not in FIELDS]
+    repeated = [c for c in columns if columns.count(c) > 1]
+    if unknown or repeated or "id" not in columns:
+        problem = (f"unknown column {unknown[0]!r}" if unknown else
+                   f"column {repeated[0]!r} appears twice" if repeated else "no 'id' column")
+        raise InvalidPhrase(f"CSV header: {problem}; columns are: {', '.join(FIELDS)}", field="file")
+    rows = []
+    for row in reader:
+        if None in row:
+            raise InvalidPhrase(f"CSV line {reader.line_num}: more cells than columns", field="file")
+        rows.append(_from_csv_row(row))
+    return rows
+
+
 def _from_csv_row(row):
-    clean = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+    # A blank cell in an optional column means "empty"; elsewhere it means "not given".
+    # A missing cell (short row) is None: never given.
+    clean = {k: v for k, v in row.items() if v is not None and (v != "" or k in CLEARABLE_FIELDS)}
     for name in LIST_FIELDS:
-        if name in clean:
-            clean[name] = [v.strip() for v in clean[name].split("|") if v.strip()]
-    if "version" in clean:
-        clean.pop("version")  # the store owns versions
+        if clean.get(name) is not None:
+            clean[name] = [v.strip() for v in re.split(r"[|,]", clean[name]) if v.strip()]
+    clean.pop("version", None)  # the store owns versions
     return clean
 
 
 def read_phrase_file(path, fmt=None):
     """Read phrase rows from a file."""
-    return parse_phrases(Path(path).read_text(encoding="utf-8"), format_of(path, fmt))
+    # newline="" keeps a "\r" inside a CSV cell as written (universal newlines would turn it into "\n").
+    with open(path, encoding="utf-8", newline="") as file:
+        return parse_phrases(file.read(), format_of(path, fmt))
 
 
 def dump_phrases(rows, fmt):
@@ -58,7 +83,8 @@ def dump_phrases(rows, fmt):
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
+        # CRLF (RFC 4180) so that a lone "\r" inside a cell is quoted too and survives the round trip.
+        writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, **{k: "|".join(row.get(k) or []) for k in LIST_FIELDS}})

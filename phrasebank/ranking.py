@@ -72,10 +72,27 @@ def score_all(index, vector, ctx):
     restricted = index.channels.sum(axis=1) > 0
     if not ctx.channel:
         total = total - UNKNOWN_CHANNEL_PENALTY * restricted
-    for phrase_id, boost in ctx.boosts.items():
-        if phrase_id in index.by_id:
-            total[index.by_id[phrase_id]] += boost
+    if ctx.boosts:
+        total = total + _boost_vector(index, ctx.boosts)
     return Scores(semantic, emotion, situation, total, excluded)
+
+
+def _boost_vector(index, boosts):
+    """``boosts`` ({phrase id: score}) as an array aligned with the index; unknown ids are ignored.
+
+    The learned boosts are one dict object until feedback changes, so the array
+    is kept on the index snapshot for that dict (a boosts dict is never mutated).
+    """
+    cached = getattr(index, "_boost_cache", None)
+    if cached is not None and cached[0] is boosts:
+        return cached[1]
+    positions = np.fromiter((index.by_id.get(pid, -1) for pid in boosts), dtype=np.int64, count=len(boosts))
+    values = np.fromiter(boosts.values(), dtype=np.float32, count=len(boosts))
+    vector = np.zeros(len(index), dtype=np.float32)
+    keep = positions >= 0
+    vector[positions[keep]] = values[keep]
+    index._boost_cache = (boosts, vector)
+    return vector
 
 
 def _excluded(index, ctx, emotion, situation, semantic, generic_emotion, generic_situation):

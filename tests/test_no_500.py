@@ -13,7 +13,8 @@ JSON = st.recursive(
 )
 FIELDS = st.sampled_from(["message", "customer", "channel", "limit", "conversation", "kinds", "agent_name",
                           "conversation_id", "text", "kind", "emotions", "situations", "status", "phrases",
-                          "dry_run", "version", "id", "fallback", "use_when", "language"])
+                          "dry_run", "version", "id", "fallback", "use_when", "language",
+                          "events", "request_id", "phrase_id", "event"])
 BODIES = st.one_of(JSON, st.dictionaries(FIELDS, JSON, max_size=6),
                    st.fixed_dictionaries({"message": st.text(max_size=200)}, optional={"customer": JSON,
                                                                                      "conversation": JSON}))
@@ -22,7 +23,7 @@ RELAXED = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 
 @pytest.mark.parametrize("method, path", [
     ("post", "/api/v1/suggest"), ("post", "/api/v1/phrases"), ("post", "/api/v1/phrases/import"),
-    ("patch", "/api/v1/phrases/empathy-angry-01"),
+    ("patch", "/api/v1/phrases/empathy-angry-01"), ("post", "/api/v1/feedback"),
 ])
 @RELAXED
 @given(body=BODIES)
@@ -45,7 +46,9 @@ def test_raw_bytes_never_500(client, admin, raw):
 
 @RELAXED
 @given(query=st.dictionaries(st.sampled_from(["email", "phone", "id", "x", "kind", "page", "per_page", "q",
-                                              "format", "limit", "customer"]), st.text(max_size=40), max_size=3))
+                                              "format", "limit", "customer", "since", "until", "bucket",
+                                              "phrase_id"]), st.text(max_size=40), max_size=3))
 def test_query_strings_never_500(client, admin, query):
-    for path in ("/api/v1/customers/context", "/api/v1/phrases", "/api/v1/phrases/export", "/api/v1/admin/webhooks"):
+    for path in ("/api/v1/customers/context", "/api/v1/phrases", "/api/v1/phrases/export", "/api/v1/admin/webhooks",
+                 "/api/v1/analytics"):
         assert client.get(path, query_string=query, headers=admin).status_code < 500
