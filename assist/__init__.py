@@ -27,11 +27,13 @@ def create_app(test_config=None):
     from .admin_api import admin_api
     from .api import api
     from .customers import customers
+    from .demo import demo
     from .feedback import feedback_api
     from .health import health
+    from .sidebar import sidebar
     from .stream import stream
     from .webhooks import webhooks
 
-    for blueprint in (health, api, customers, stream, webhooks, admin_api, feedback_api):
+    for blueprint in (health, api, customers, stream, webhooks, admin_api, demo, feedback_api, sidebar):
         app.register_blueprint(blueprint)
     return app

@@ -25,6 +25,7 @@ SETTINGS = (
     ("ASSIST_DEMO_DATA", "1", "Seed a dozen demo customers into an empty embedded store at `assist init` (0 to skip)."),
     ("ASSIST_SECRET_KEY", "generated into the data dir", "Key for signing session cookies; generated once if unset."),
     ("ASSIST_LOG_LEVEL", "INFO", "Python logging level."),
+    ("ASSIST_SIDEBAR_ORIGINS", "", "Comma list of origins (https://chat.example.com) that may frame `/sidebar` and post Chatwoot `appContext` to it."),
     ("ASSIST_LEARNING", "1", "Let agent feedback re-order close suggestions (1), within ±0.06 of a score, or rank on relevance alone (0)."),
 )
 
@@ -77,6 +78,7 @@ def defaults():
         "MAX_MESSAGE_CHARS": 5000,
         "SECRET_KEY": None,
         "LOG_LEVEL": "INFO",
+        "SIDEBAR_ORIGINS": "",
         "CONNECTORS": "local",
         "CARD_TTL": 300,
         "CRM_DEADLINE_MS": 300,

@@ -244,13 +244,27 @@ def human_date(value):
     return f"{when.day} {when:%B}" if when else None
 
 
+# A word of letters, optionally joined by apostrophes, hyphens or dots
+# ("O'Neil", "Jean-Luc", "J."). CRM names are free text that anyone can set, so
+# a "name" like "<img src=x>" or "12345" is not spoken to the customer.
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]*)*\.?")
+
+
+def _first_name(full_name):
+    """The first word of a CRM name if it reads as a name, else None."""
+    words = str(full_name).split()
+    if words and _NAME_WORD.fullmatch(words[0]):
+        return words[0]
+    return None
+
+
 def slot_facts(card, agent_name=None, now=None):
     """Template slot values from a card (missing ones are simply absent)."""
     now = now or datetime.now(timezone.utc)
     facts = {"agent_name": agent_name}
     customer = (card or {}).get("customer") or {}
     if customer.get("name"):
-        facts["first_name"] = customer["name"].split()[0]
+        facts["first_name"] = _first_name(customer["name"])
     repeat = (card or {}).get("repeat_contact")
     if repeat:
         ticket = repeat["related_ticket"]

@@ -137,6 +137,15 @@ def test_slot_facts_from_repeat(stored, embed, embedder):
     assert facts["days_open"] == 20 and facts["agent_name"] == "Sam"
 
 
+@pytest.mark.parametrize("name, first", [
+    ("Maria Lopez", "Maria"), ("Jean-Luc Picard", "Jean-Luc"), ("Zoë Ng", "Zoë"), ("O'Neil", "O'Neil"),
+    ("<img src=x onerror=alert(1)>", None), ("12345 Ltd", None), ("", None),
+])
+def test_first_name_slot_only_from_a_name_like_word(name, first):
+    facts = slot_facts({"customer": {"name": name}})
+    assert facts.get("first_name") == first
+
+
 def test_short_issue():
     assert short_issue("No connection every evening!!") == "no connection every evening"
     assert short_issue("VPN drops") == "VPN drops"
