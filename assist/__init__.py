@@ -24,6 +24,7 @@ def create_app(test_config=None):
     app.extensions["assist"] = build_services(settings)
     register_error_handlers(app)
 
+    from .admin import admin
     from .admin_api import admin_api
     from .api import api
     from .customers import customers
@@ -34,6 +35,6 @@ def create_app(test_config=None):
     from .stream import stream
     from .webhooks import webhooks
 
-    for blueprint in (health, api, customers, stream, webhooks, admin_api, demo, feedback_api, sidebar):
+    for blueprint in (health, api, customers, stream, webhooks, admin_api, admin, demo, feedback_api, sidebar):
         app.register_blueprint(blueprint)
     return app

@@ -1,7 +1,14 @@
 """Support-practice rules: what we never say, and what tone fits which message.
 
 ``lint`` is used on every write to the bank (blocking problems reject the
-phrase) and by the test that checks the whole default bank.  ``is_apologetic``
+phrase) and by the test that checks the whole default bank.
+
+Block or warn: a rule blocks when the words are wrong in any context (a
+non-apology, pity, blame, a promise no agent can keep); it warns when a careful
+writer may still have a reason (jargon: a business customer who wrote "SLA"
+may be answered with "SLA"; length: some explanations need the room).  The
+admin app shows warnings and saves only after an explicit "save anyway";
+``phrasebank.lint`` adds the checks that need the whole bank (near-duplicates).  ``is_apologetic``
 and ``is_cheerful`` let the ranker keep apologies away from grateful or neutral
 messages and cheerfulness away from a bereavement.
 """
@@ -10,7 +17,8 @@ import re
 from dataclasses import dataclass
 
 MAX_PHRASE_CHARS = 600
-LONG_PHRASE_CHARS = 320
+# Agents skim: above this a phrase gets a warning; above MAX it is refused.
+LONG_PHRASE_CHARS = 280
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,10 @@ RULES = (
     _rule(
         "jargon",
         "warn",
-        r"\bescalat\w* to (tier|level)|\btier ?[123]\b|\bL[123]\b|\bSLA\b|\bbackend\b"
-        r"|\bticket queue\b|\bper our records\b|\bRMA\b|\bas per\b|\bkindly\b",
+        r"\bescalat\w* (up )?to (tier|level|the (second|third|2nd|3rd) line)|\btier ?[123]\b|\bL[123]\b"
+        r"|\b(1st|2nd|3rd|first|second|third)[ -]line (support|team|agents?)\b"
+        r"|\bSLAs?\b|\bback-?end\b|\bprovisioning\b|\btickets?\b|\bper our records\b|\bRMA\b"
+        r"|\bas per\b|\bkindly\b|\bper (the )?policy\b|\bescalation matrix\b",
         "Jargon or stiff phrasing: say it in plain words.",
     ),
 )
