@@ -92,6 +92,9 @@ def serve(host, port, threads):
     click.echo(f"assist is listening on {base}")
     click.echo(f"  health:  {base}/healthz")
     click.echo(f"  API:     {base}/api/v1/openapi.json")
+    click.echo(f"  admin:   {base}/admin      (sign in with an admin token)")
+    click.echo(f"  demo:    {base}/demo       (a help desk to try the extension on)")
+    click.echo(f"  sidebar: {base}/sidebar    (the side panel as a page)")
     sys.stdout.flush()
     server.run()
 

@@ -174,34 +174,40 @@ chrome.tabs.onRemoved.addListener((tabId) => {
   chrome.storage.session.remove(`context:${tabId}`);
 });
 
-chrome.contextMenus.onClicked.addListener((info, tab) => {
-  if (info.menuItemId !== MENU_ID || !tab) return;
+function onMenuClick(info, tab) {
+  if (info.menuItemId !== MENU_ID || !tab) return Promise.resolve();
   openPanel(tab); // first, while the click still counts as a user gesture
-  suggestForSelection(tab, info.selectionText);
-});
+  return suggestForSelection(tab, info.selectionText);
+}
 
-chrome.commands.onCommand.addListener((command, tab) => {
+function onCommand(command, tab) {
   switch (command) {
     case 'suggest-selection':
-      if (!tab) return;
+      if (!tab) return Promise.resolve();
       openPanel(tab);
-      readSelection(tab).then((text) => suggestForSelection(tab, text));
-      return;
+      return readSelection(tab).then((text) => suggestForSelection(tab, text));
     case 'insert-1':
     case 'insert-2':
     case 'insert-3':
-      chrome.runtime
+      return chrome.runtime
         .sendMessage({
           type: 'insert-top',
           target: 'side-panel',
           data: { rank: Number(command.slice(-1)), tabId: tab?.id },
         })
         .catch(() => {}); // no panel open: nothing to insert
-      return;
     default:
       console.warn('assist: unknown command', command);
+      return Promise.resolve();
   }
-});
+}
+
+chrome.contextMenus.onClicked.addListener(onMenuClick);
+chrome.commands.onCommand.addListener(onCommand);
+// Headless chromium can neither click a context-menu item nor press a Chrome
+// command, so the end-to-end tests call these two handlers from the service
+// worker itself. The worker's global scope is reachable only by the extension.
+globalThis.assistHandlers = { onMenuClick, onCommand };
 
 function openPanel(tab) {
   chrome.sidePanel.open({ tabId: tab.id }).catch((error) => {

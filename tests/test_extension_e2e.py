@@ -25,6 +25,7 @@ from .browser import (  # noqa: F401
     panel_state,
     playwright,
     screenshot,
+    service_worker,
     tab_id,
     wait_for_state,
 )
@@ -180,6 +181,46 @@ def test_insert_and_thumbs_up(configured, server):
     recorded = wait_for(phrase_counts)
     assert recorded, "the thumbs-up and the insert never reached /api/v1/analytics"
     assert recorded["thumbs_up"] == 1 and recorded["inserted"] == 1 and recorded["shown"] >= 1
+    page.close()
+    panel.close()
+
+
+def test_suggest_for_selection_and_insert_commands(configured, server):
+    """The context-menu item and the Chrome commands, through the service worker's own handlers.
+
+    Headless chromium cannot click a context-menu item or press a Chrome
+    command, so the test calls the two listeners the worker registers
+    (exposed as ``assistHandlers``); what they do from there is all real.
+    """
+    page, panel = open_demo(configured, server, MARIA)
+    painted_for(panel, "Maria Gonzalez")
+    message = "I was charged twice for my subscription this month and I am really annoyed about it."
+    page.evaluate("""(text) => {
+        const quoted = document.createElement('p'); quoted.textContent = text; document.body.append(quoted);
+        const range = document.createRange(); range.selectNodeContents(quoted);
+        getSelection().removeAllRanges(); getSelection().addRange(range); }""", message)
+    worker, tab = service_worker(configured), tab_id(configured, page)
+    worker.evaluate("async (id) => assistHandlers.onCommand('suggest-selection', await chrome.tabs.get(id))", tab)
+    panel.wait_for_function(
+        """() => document.querySelector('[data-testid=source]')?.textContent.includes('selected text') &&
+             /billing/i.test(document.querySelector('[data-testid=situations]')?.textContent || '')""",
+        timeout=15000)
+    # The customer the adapter found on this page stays: the card is still Maria's.
+    assert panel.inner_text("[data-testid=customer-name]") == "Maria Gonzalez"
+    screenshot(panel, "e2e-06b-panel-selection")
+
+    second = panel.locator("[data-testid=suggestion]").nth(1).locator(".suggestion-text").inner_text()
+    page.evaluate("() => { const box = document.querySelector('[data-testid=reply-box]'); box.value = ''; box.focus(); }")
+    worker.evaluate("async (id) => assistHandlers.onCommand('insert-2', await chrome.tabs.get(id))", tab)
+    page.wait_for_function("(text) => document.querySelector('[data-testid=reply-box]').value.includes(text)",
+                           arg=second, timeout=5000)
+
+    menu = "A different question: how do I change the email address on my account?"
+    worker.evaluate("""async ([id, text]) => assistHandlers.onMenuClick(
+        {menuItemId: 'suggest-selection', selectionText: text}, await chrome.tabs.get(id))""", [tab, menu])
+    panel.wait_for_function(
+        "() => !/billing/i.test(document.querySelector('[data-testid=situations]')?.textContent || '')"
+        " && document.querySelectorAll('[data-testid=suggestion]').length > 0", timeout=15000)
     page.close()
     panel.close()
 
