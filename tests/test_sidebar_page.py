@@ -258,3 +258,24 @@ def test_a_wrong_token_says_so(server, page):
     page.wait_for_selector("[data-testid=state][data-state=not-configured]:has-text('refused the token')")
     page.click("[data-testid=open-settings]")
     assert page.is_visible("[data-testid=token-input]")
+
+
+@pytest.mark.parametrize("scheme, dark", [("light", False), ("dark", True)])
+def test_follows_light_and_dark_mode_with_readable_contrast(server, browser, scheme, dark):  # noqa: F811
+    context = browser.new_context(viewport={"width": 320, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(server.url + "/sidebar")
+    page.locator("[data-testid=state]").wait_for(state="attached")
+    background, text = page.evaluate("""() => {
+        const luminance = (css) => {
+            const [r, g, b] = css.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const style = getComputedStyle(document.body);
+        return [luminance(style.backgroundColor), luminance(style.color)];
+    }""")
+    context.close()
+    assert (background < 0.2) is dark
+    lighter, darker = max(background, text), min(background, text)
+    assert (lighter + 0.05) / (darker + 0.05) >= 7  # WCAG AAA for body text
