@@ -172,6 +172,17 @@ def phrase_history(phrase_id):
     return jsonify({"history": store.history(phrase_id)})
 
 
+@api.get("/changes")
+@require("admin")
+def recent_changes():
+    """The audit log of the whole bank, newest first: {"changes": [{phrase_id, version, action,
+    changed_by, changed_at, before, after}], "total", "page", "pages", "per_page"}."""
+    page = v.query_int("page", 1, 100000, 1)
+    per_page = v.query_int("per_page", 1, 500, 50)
+    author = (request.args.get("by") or "").strip()[:200] or None
+    return jsonify(_store().recent_changes(page=page, per_page=per_page, author=author))
+
+
 @api.post("/phrases/import")
 @require("admin")
 def import_phrases():

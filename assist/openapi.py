@@ -339,6 +339,14 @@ def _paths():
             "get": _op("Every version of a phrase", "admin", {"200": {"description": "History"}},
                        params=[_PHRASE_ID], errors=("401", "403", "404")),
         },
+        "/changes": {
+            "get": _op("The audit log: every change to the bank, newest first, with before and after", "admin",
+                       {"200": {"description": "One page of changes"}},
+                       params=[_query("page", {"type": "integer", "minimum": 1}, "Default 1"),
+                               _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}, "Default 50"),
+                               _query("by", {"type": "string"}, "Only changes by this token name")],
+                       errors=("400", "401", "403")),
+        },
         "/phrases/import": {
             "post": _import_op(import_body),
         },

@@ -117,6 +117,30 @@ class PhraseStore:
         rows = self.db["phrase_revisions"].rows_where("phrase_id = ?", [phrase_id], order_by="version")
         return [{**r, "data": json.loads(r["data"])} for r in rows]
 
+    def recent_changes(self, page=1, per_page=50, author=None):
+        """The audit log: every recorded change to the bank, newest first, one page of it.
+
+        Each change carries the phrase as it was before (None for a creation)
+        and after.  ``author`` narrows to one person's changes.  Returns
+        ``{"changes": [...], "total", "page", "pages", "per_page"}``.
+        """
+        where, args = ("where r.changed_by = ?", [author]) if author else ("", [])
+        total = self.db.execute(f"select count(*) from phrase_revisions r {where}", args).fetchone()[0]
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = self.db.execute(
+            "select r.phrase_id, r.version, r.action, r.changed_by, r.changed_at, r.data,"
+            " (select b.data from phrase_revisions b where b.phrase_id = r.phrase_id and b.version < r.version"
+            "  order by b.version desc limit 1)"
+            f" from phrase_revisions r {where}"
+            " order by r.changed_at desc, r.phrase_id, r.version desc limit ? offset ?",
+            [*args, per_page, (page - 1) * per_page],
+        ).fetchall()
+        changes = [{"phrase_id": pid, "version": version, "action": action, "changed_by": who, "changed_at": when,
+                    "before": json.loads(before) if before else None, "after": json.loads(after)}
+                   for pid, version, action, who, when, after, before in rows]
+        return {"changes": changes, "total": total, "page": page, "pages": pages, "per_page": per_page}
+
     def export(self):
         """Every field of every phrase, ordered by id."""
         return [{name: p[name] for name in phrases.FIELDS} for p in self.list()]

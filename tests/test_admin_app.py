@@ -273,6 +273,30 @@ def test_edit_history_shows_before_and_after_and_restores(admin_client, db):
     assert page.count('data-testid="version"') == 3
 
 
+def test_recent_changes_log_the_whole_bank_newest_first(admin_client, db):
+    phrase_id = create_confirmed(admin_client, **{**REFUND, "use_when": "Charged twice <script>alert(1)</script>"})
+    new_text = "I can see you were charged twice, and I'm sorting out the refund for you myself today."
+    assert edit(admin_client, phrase_id, db, text=new_text).status_code == 302
+    page = admin_client.get("/admin/changes").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    versions = re.findall(r'data-testid="change" data-phrase-id="([^"]+)" data-version="(\d+)"', page)
+    assert versions[:2] == [(phrase_id, "2"), (phrase_id, "1")]  # the edit, then the creation
+    newest = html.unescape(page.split('data-testid="change"')[1])
+    assert REFUND["text"] in newest and new_text in newest and "test admin" in newest  # before, after, who
+
+    mine = admin_client.get("/admin/changes?by=test+admin").get_data(as_text=True)
+    assert len(re.findall(r'data-testid="change"', mine)) == 2
+    total = db.execute("select count(*) from phrase_revisions").fetchone()[0]
+    assert f"({total} changes)" in page  # the default bank's own revisions are in the log too, on later pages
+    assert admin_client.get("/admin/changes?page=999999").status_code == 200
+    assert admin_client.get("/admin/changes?page=-1").status_code == 200
+
+
+def test_recent_changes_need_an_admin_session(client):
+    response = client.get("/admin/changes")
+    assert response.status_code == 302 and "/admin/signin" in response.headers["Location"]
+
+
 def test_edit_with_a_stale_version_is_refused(admin_client, db):
     phrase_id = create_confirmed(admin_client, **REFUND)
     stale = db["phrases"].get(phrase_id)["version"]

@@ -179,6 +179,23 @@ def test_phrase_crud_versions_and_history(client, admin):
     assert history[0]["data"]["text"] == "We'll look into this now."
 
 
+def test_changes_is_the_audit_log_newest_first(client, admin, agent):
+    created = client.post("/api/v1/phrases", json={"text": "We'll look into this now.", "kind": "ownership"},
+                          headers=admin).get_json()
+    client.patch(f"/api/v1/phrases/{created['id']}", json={"text": "I'll look into this now."}, headers=admin)
+    log = client.get("/api/v1/changes", query_string={"per_page": 2}, headers=admin).get_json()
+    newest, creation = log["changes"]
+    assert (newest["phrase_id"], newest["version"], newest["changed_by"]) == (created["id"], 2, "test admin")
+    assert (newest["before"]["text"], newest["after"]["text"]) == ("We'll look into this now.", "I'll look into this now.")
+    assert creation["before"] is None and creation["version"] == 1
+    assert log["total"] > 300 and log["pages"] == -(-log["total"] // 2)  # the default bank's creations are logged too
+    mine = client.get("/api/v1/changes", query_string={"by": "test admin"}, headers=admin).get_json()
+    assert mine["total"] == 2
+    assert client.get("/api/v1/changes", headers=agent).status_code == 403
+    bad = client.get("/api/v1/changes", query_string={"per_page": "0"}, headers=admin)
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "per_page"
+
+
 @pytest.mark.parametrize(
     "phrase, field",
     [

@@ -47,8 +47,8 @@ def test_raw_bytes_never_500(client, admin, raw):
 @RELAXED
 @given(query=st.dictionaries(st.sampled_from(["email", "phone", "id", "x", "kind", "page", "per_page", "q",
                                               "format", "limit", "customer", "since", "until", "bucket",
-                                              "phrase_id"]), st.text(max_size=40), max_size=3))
+                                              "phrase_id", "by"]), st.text(max_size=40), max_size=3))
 def test_query_strings_never_500(client, admin, query):
     for path in ("/api/v1/customers/context", "/api/v1/phrases", "/api/v1/phrases/export", "/api/v1/admin/webhooks",
-                 "/api/v1/analytics"):
+                 "/api/v1/analytics", "/api/v1/changes"):
         assert client.get(path, query_string=query, headers=admin).status_code < 500

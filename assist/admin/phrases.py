@@ -288,6 +288,19 @@ def phrase_history(phrase_id):
     return render_template("admin/phrase_history.html", phrase=phrase, versions=list(reversed(versions)))
 
 
+@admin.get("/changes")
+@admin_required
+def recent_changes():
+    """The audit log of the whole bank: who changed which phrase when, before and after, newest first."""
+    page = request.args.get("page", "1")
+    author = (request.args.get("by") or "").strip()[:200] or None
+    log = _store().recent_changes(page=int(page) if page.isdigit() and len(page) < 7 else 1,
+                                  per_page=PER_PAGE, author=author)
+    for change in log["changes"]:
+        change["changes"] = _changes(change["before"], change["after"])
+    return render_template("admin/changes.html", log=log, author=author)
+
+
 @admin.post("/phrases/<phrase_id>/restore")
 @admin_required
 def phrase_restore(phrase_id):
