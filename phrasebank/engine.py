@@ -96,8 +96,9 @@ class SuggestionEngine:
         situations = dict(understood.situations)
         for label, confidence in (extra_situations or {}).items():
             situations[label] = max(confidence, situations.get(label, 0.0))
-        if boosts is None:
-            boosts = self.learning.boosts() if self.learning else {}
+        unseen = frozenset()
+        if boosts is None and self.learning:
+            boosts, unseen = self.learning.boosts(), self.learning.unseen()
         ctx = Context(
             emotion=understood.emotion,
             emotion_scores=understood.scores,
@@ -105,6 +106,7 @@ class SuggestionEngine:
             channel=channel,
             facts=facts or {},
             boosts=boosts or {},
+            unseen=unseen,
         )
         suggestions = rank(index, vector, ctx, limit=limit, kinds=kinds)
         timing["rank"] = _ms(mark)

@@ -124,6 +124,7 @@ class Learner:
         self.database = database  # a ThreadLocalDatabase
         self.refresh_seconds = refresh_seconds
         self._boosts = {}
+        self._unseen = frozenset()
         self._tallies = (None, {})
         self._revision = None
         self._wordings = (None, {})  # (phrases revision, {approved phrase id: wording hash})
@@ -135,6 +136,11 @@ class Learner:
         if time.monotonic() - self._checked_at >= self.refresh_seconds:
             self.refresh()
         return self._boosts
+
+    def unseen(self):
+        """Approved phrases with no feedback on their current wording: their boost is exploration."""
+        self.boosts()
+        return self._unseen
 
     def tally(self, phrase_id):
         """The Tally of a phrase's current wording (zero if none)."""
@@ -152,7 +158,7 @@ class Learner:
             revision = dict(db.execute(
                 "select key, value from meta where key in ('feedback_revision', 'phrases_revision')").fetchall())
             if "feedback_revision" not in revision:
-                self._boosts, self._tallies = {}, (None, {})  # feedback migrations not applied: nothing to learn from
+                self._boosts, self._unseen, self._tallies = {}, frozenset(), (None, {})  # feedback migrations not applied: nothing to learn from
                 return
             if force or revision != self._revision:
                 self._rebuild(db, revision)
@@ -177,4 +183,5 @@ class Learner:
                 counts[i] = every[current[pid]]
         self._tallies = (every, current)
         self._boosts = _as_dict(ids, counts, every)
+        self._unseen = frozenset(pid for pid, row in zip(ids, counts) if not row.any())
         self._revision = revision

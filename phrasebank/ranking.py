@@ -41,6 +41,7 @@ class Context:
     channel: str = None
     facts: dict = field(default_factory=dict)  # template slot values from the CRM card
     boosts: dict = field(default_factory=dict)  # phrase id -> additive score (e.g. feedback)
+    unseen: frozenset = frozenset()  # boosted phrases with no feedback yet: their boost is exploration
 
 
 @dataclass
@@ -137,7 +138,8 @@ def explain(phrase, scores, position, ctx):
         bits.append(f"about {names} ({scores.situation[position]:.2f})")
     bits.append(f"similar to the message ({scores.semantic[position]:.2f})")
     if ctx.boosts.get(phrase["id"]):
-        bits.append(f"agent feedback ({ctx.boosts[phrase['id']]:+.2f})")
+        source = "new phrase, shown to learn" if phrase["id"] in ctx.unseen else "agent feedback"
+        bits.append(f"{source} ({ctx.boosts[phrase['id']]:+.2f})")
     return "; ".join(bits)
 
 

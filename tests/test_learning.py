@@ -119,6 +119,19 @@ def test_feedback_reaches_suggestions_and_their_why(client, agent, app, db):
     assert any("agent feedback (-0.0" in s["why"] for pid, s in after.items() if pid != PHRASE)
 
 
+def test_why_tells_exploration_from_feedback(client, agent, app, db):
+    for i in range(5):
+        feedback.record(db, events(f"r{i}", "shown", "inserted"), "ann")  # feedback on PHRASE only
+    app.extensions["assist"].engine.refresh(force=True)
+    body = client.post("/api/v1/suggest", json={"message": "I am absolutely furious, nobody fixed this!!",
+                                                "kinds": ["empathy"], "limit": 10}, headers=agent).get_json()
+    why = {s["id"]: s["why"] for s in body["suggestions"]["empathy"]}
+    assert "agent feedback (+0.0" in why[PHRASE] and "shown to learn" not in why[PHRASE]
+    others = [text for pid, text in why.items() if pid != PHRASE]
+    assert others and all("new phrase, shown to learn (+0.0" in text and "agent feedback" not in text
+                          for text in others)
+
+
 def test_learning_can_be_switched_off(data_dir, embedder, classifier):
     app = create_app({"DATA_DIR": str(data_dir), "EMBEDDER": embedder, "CLASSIFIER": classifier, "LEARNING": 0})
     db = app.extensions["assist"].database.get()
