@@ -26,7 +26,7 @@ SETTINGS = (
     ("ASSIST_SECRET_KEY", "generated into the data dir", "Key for signing session cookies; generated once if unset."),
     ("ASSIST_LOG_LEVEL", "INFO", "Python logging level."),
     ("ASSIST_SIDEBAR_ORIGINS", "", "Comma list of origins (https://chat.example.com) that may frame `/sidebar` and post Chatwoot `appContext` to it."),
-    ("ASSIST_LEARNING", "1", "Let agent feedback re-order close suggestions (1), within ±0.06 of a score, or rank on relevance alone (0)."),
+    ("ASSIST_LEARNING", "1", "Let agent feedback re-order close suggestions (1): it raises a score by at most 0.06 and lowers it by at most 0.15; 0 ranks on relevance alone."),
 )
 
 _INT_KEYS = {"PORT", "THREADS", "EMBEDDING_THREADS", "MAX_MESSAGE_CHARS", "CARD_TTL", "CRM_DEADLINE_MS",

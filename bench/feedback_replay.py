@@ -18,7 +18,7 @@ simulated agents answer through POST /api/v1/feedback:
   ``excluded`` (a praise phrase, which the hard rules exclude for nearly all
   of these messages; a few sarcastic ones read as praise) and ``far`` (an
   empathy phrase scoring more than 0.12 below the third suggestion wherever it
-  is eligible, i.e. out of the reach of feedback, which moves a score by at
+  is eligible, i.e. out of the reach of feedback, which raises a score by at
   most 0.06).  Each is judged only on the messages it is irrelevant to.
 
 Then a new phrase is added (exploration) and the rejected one is edited (its

@@ -14,7 +14,9 @@ starts fresh):
   and is tried; the bonus shrinks as evidence comes in, fastest for a phrase
   agents keep rejecting;
 - that estimate's log-odds against the bank-wide rate, squashed by tanh into
-  at most ``MAX_BOOST`` either way.
+  at most ``MAX_BOOST`` up and ``MAX_PENALTY`` down.  The bounds differ on
+  purpose: lowering a phrase agents keep rejecting is safe (another phrase
+  takes its place), lifting one is not (it could crowd out a better fit).
 
 Relevance weights are 0.40/0.35/0.25
 (ranking.WEIGHTS), so feedback re-orders phrases that are close in relevance
@@ -31,6 +33,7 @@ import numpy as np
 from .feedback import wording_hash
 
 MAX_BOOST = 0.06
+MAX_PENALTY = 0.15
 EXPLORATION_Z = 1.5
 PRIOR_STRENGTH = 10.0
 THUMBS_DOWN_WEIGHT = 2.0
@@ -74,14 +77,15 @@ def _rate(counts):
 
 
 def _boosts(counts, rate):
-    """The boost of each row of counts given the bank-wide rate; within ±MAX_BOOST."""
+    """The boost of each row of counts given the bank-wide rate; within [-MAX_PENALTY, MAX_BOOST]."""
     a, b = _evidence(counts)
     alpha, beta = rate * PRIOR_STRENGTH + a, (1 - rate) * PRIOR_STRENGTH + b
     total = alpha + beta
     mean = alpha / total
     std = np.sqrt(alpha * beta / (total * total * (total + 1)))
     optimistic = mean + EXPLORATION_Z * std
-    return np.clip(MAX_BOOST * np.tanh((_logit(optimistic) - _logit(rate)) / 2), -MAX_BOOST, MAX_BOOST)
+    squashed = np.tanh((_logit(optimistic) - _logit(rate)) / 2)
+    return np.where(squashed >= 0, MAX_BOOST, MAX_PENALTY) * squashed
 
 
 def bank_rate(tallies):
@@ -90,7 +94,7 @@ def bank_rate(tallies):
 
 
 def boost(tally, rate):
-    """The additive score for one phrase given its tally and the bank-wide rate; within ±MAX_BOOST."""
+    """The additive score for one phrase given its tally and the bank-wide rate; within [-MAX_PENALTY, MAX_BOOST]."""
     return float(_boosts(_counts([tally]), rate)[0])
 
 

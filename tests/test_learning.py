@@ -8,7 +8,7 @@ import pytest
 
 from assist import create_app, tokens
 from phrasebank import feedback, learning
-from phrasebank.learning import MAX_BOOST, Learner, Tally, boost, boosts_for
+from phrasebank.learning import MAX_BOOST, MAX_PENALTY, Learner, Tally, boost, boosts_for
 from phrasebank.ranking import Context, rank, score_all
 from phrasebank.store import PhraseStore
 
@@ -29,7 +29,7 @@ PHRASE = "empathy-angry-01"
 ])
 @pytest.mark.parametrize("rate", [0.01, 0.05, 0.2, 0.5, 0.99])
 def test_the_boost_stays_within_its_bound(tally, rate):
-    assert -MAX_BOOST <= boost(tally, rate) <= MAX_BOOST
+    assert -MAX_PENALTY <= boost(tally, rate) <= MAX_BOOST
 
 
 def test_acceptance_raises_and_rejection_lowers_the_boost():
