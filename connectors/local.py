@@ -7,12 +7,16 @@ import uuid
 
 from sqlite_utils import Migrations
 
-from .base import Activity, Connector, Customer, NotConfigured, Ticket
+from .base import Activity, Connector, Customer, CustomerRecord, NotConfigured, Ticket
 from .phones import to_e164
 from .registry import register
 
 migrations = Migrations("crm")
 RECENT_LIMIT = 50
+# One person can be in the store more than once: seeded or imported, then created
+# again by a webhook from another system with the same email or phone.
+RECORDS_PER_PERSON = 20
+CUSTOMER_TEXT_FIELDS = ("name", "email", "phone", "company", "tier", "url")
 
 
 @migrations(name="0001_crm")
@@ -57,6 +61,14 @@ def _customer(row):
                     company=row["company"], tier=row["tier"], url=row["url"], updated_at=row["updated_at"])
 
 
+def _merged_customer(rows):
+    """One customer from the rows of one person, freshest first: each field's freshest non-empty value."""
+    merged = dict(rows[0])
+    for name in CUSTOMER_TEXT_FIELDS:
+        merged[name] = next((row[name] for row in rows if row[name]), None)
+    return _customer(merged)
+
+
 def _ticket(row):
     return Ticket(source="local", id=row["source_id"] or row["id"], subject=row["subject"],
                   description=row["description"], status=row["status"], priority=row["priority"],
@@ -88,37 +100,64 @@ class LocalConnector(Connector):
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
-    def find_customer(self, email=None, phone=None, customer_id=None):
-        """Look a customer up by email (case-insensitive), phone (E.164) or local id."""
+    def _matching_rows(self, email=None, phone=None, customer_id=None):
+        """Every stored record of the customer asked for, freshest first."""
         if email:
-            rows = self._rows("select * from crm_customers where email = ? limit 1", [email.strip().lower()])
+            condition, value = "email = ?", email.strip().lower()
         elif phone:
-            e164 = to_e164(phone, self.region)
-            rows = self._rows("select * from crm_customers where phone = ? limit 1", [e164]) if e164 else []
+            condition, value = "phone = ?", to_e164(phone, self.region)
         elif customer_id:
-            rows = self._rows("select * from crm_customers where id = ? limit 1", [customer_id])
+            condition, value = "id = ?", customer_id
         else:
-            rows = []
-        return _customer(rows[0]) if rows else None
+            return []
+        if not value:
+            return []
+        return self._rows(f"select * from crm_customers where {condition}"
+                          " order by coalesce(updated_at, '') desc limit ?", [value, RECORDS_PER_PERSON])
+
+    def find_customer(self, email=None, phone=None, customer_id=None):
+        """Look a customer up by email (case-insensitive), phone (E.164) or local id.
+
+        Several records with that email or phone (from different sources) are
+        one customer: each field takes its freshest non-empty value.
+        """
+        rows = self._matching_rows(email, phone, customer_id)
+        return _merged_customer(rows) if rows else None
+
+    def record(self, email=None, phone=None, customer_id=None, since=None):
+        """The customer with the tickets and activities of all their records."""
+        rows = self._matching_rows(email, phone, customer_id)
+        if not rows:
+            return None
+        ids = [row["id"] for row in rows]
+        return CustomerRecord(_merged_customer(rows), self._tickets_of(ids, since), self._activities_of(ids, since))
 
     def tickets(self, customer, since=None):
         """The customer's most recent tickets, newest first."""
-        rows = self._rows(
-            "select * from crm_tickets where customer_id = ? order by updated_at desc limit ?",
-            [customer.id, RECENT_LIMIT],
-        )
-        return [_ticket(r) for r in rows if not since or (r["updated_at"] or "") >= since]
+        return self._tickets_of([customer.id], since)
 
     def activities(self, customer, since=None):
         """Recent activities newest first, plus every open task whatever its age."""
+        return self._activities_of([customer.id], since)
+
+    def _tickets_of(self, ids, since):
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(
+            f"select * from crm_tickets where customer_id in ({marks}) order by updated_at desc limit ?",
+            [*ids, RECENT_LIMIT],
+        )
+        return [_ticket(r) for r in rows if not since or (r["updated_at"] or "") >= since]
+
+    def _activities_of(self, ids, since):
+        marks = ",".join("?" * len(ids))
         recent = self._rows(
-            "select * from crm_activities where customer_id = ? order by at desc limit ?",
-            [customer.id, RECENT_LIMIT],
+            f"select * from crm_activities where customer_id in ({marks}) order by at desc limit ?",
+            [*ids, RECENT_LIMIT],
         )
         open_tasks = self._rows(
-            "select * from crm_activities where customer_id = ? and due_at is not null and done = 0 "
+            f"select * from crm_activities where customer_id in ({marks}) and due_at is not null and done = 0 "
             "order by due_at limit ?",
-            [customer.id, RECENT_LIMIT],
+            [*ids, RECENT_LIMIT],
         )
         seen, merged = set(), []
         for row in recent + open_tasks:

@@ -5,10 +5,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from assist.services import prepare_database
+from connectors.applier import Applier
 from connectors.context import CustomerContext
 from connectors.demo import DEMO_MESSAGES, demo_customers, seed_demo
 from connectors.local import LocalConnector
 from connectors.localstore import LocalStore
+from connectors.phones import to_e164
 from phrasebank.db import ThreadLocalDatabase
 from phrasebank.vectors import cached_vectors
 
@@ -98,6 +100,28 @@ def test_customers_are_found_by_email_and_phone(seeded, customer):
     by_phone = connector.find_customer(phone=customer["phone"].replace("-", " "))
     assert by_email is not None and by_email.name == customer["name"]
     assert by_phone is not None and by_phone.id == by_email.id
+
+
+def test_a_webhook_record_with_the_same_email_joins_the_seeded_customer(seeded):
+    """Seeded (or imported) first, then created again by another system's webhook: one card, both histories."""
+    email = "maria.gonzalez@example.com"
+    later = (NOW + timedelta(hours=1)).isoformat()
+    applier = Applier(seeded.get())
+    applier.apply("generic", {"object_type": "customer", "object_id": "crm-77", "occurred_at": later,
+                              "customer": {"email": email.upper(), "name": "Maria Gonzalez-Ruiz", "tier": "Gold"}})
+    applier.apply("generic", {"object_type": "ticket", "object_id": "G-1", "occurred_at": later,
+                              "customer": {"source_id": "crm-77"},
+                              "changes": {"subject": "Router replacement", "status": "open",
+                                          "customer_source_id": "crm-77"}})
+    context = CustomerContext({"local": LocalConnector(seeded)}, seeded)
+    try:
+        card = context.card({"email": email}, now=NOW + timedelta(hours=2))
+    finally:
+        context.close()
+    assert card["customer"]["name"] == "Maria Gonzalez-Ruiz" and card["customer"]["tier"] == "Gold"
+    assert card["customer"]["phone"] == to_e164(BY_EMAIL[email]["phone"])  # the seeded phone survives
+    subjects = {t["subject"] for t in card["open_tickets"]}
+    assert "Router replacement" in subjects and "No connection every evening" in subjects
 
 
 @pytest.mark.parametrize("email, ticket_id, count", REPEAT_STORIES)
