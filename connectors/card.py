@@ -228,6 +228,13 @@ def _contacts_about(related, activities, since):
     return times
 
 
+# Subjects that start with what was done to the customer ("Charged twice for my
+# bill") read as a noun phrase after "about" only with "being" in front.
+PASSIVE_STARTS = {"charged", "overcharged", "double-charged", "billed", "locked", "cut", "disconnected", "refused",
+                  "denied", "sent", "left", "kept", "told", "promised", "transferred", "suspended", "blocked",
+                  "banned", "cancelled", "canceled", "downgraded", "upgraded", "signed", "moved", "switched"}
+
+
 def short_issue(subject, limit=60):
     """A ticket subject as a short noun phrase for a sentence ("No connection!!" -> "no connection")."""
     text = " ".join((subject or "").split()).strip(" .!?-:;")
@@ -235,6 +242,8 @@ def short_issue(subject, limit=60):
         text = text[:limit].rsplit(" ", 1)[0]
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         text = text[0].lower() + text[1:]
+    if text and text.split()[0].lower() in PASSIVE_STARTS:
+        text = "being " + text
     return text or None
 
 

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 
 from sqlite_utils import Migrations
 
+from phrasebank.db import write_transaction
+
 from .base import Activity, ConnectorError, Customer, CustomerRecord, Ticket
 from .card import build_card, iso, merge_records
 from .phones import to_e164
@@ -105,7 +107,7 @@ class CustomerContext:
     def invalidate(self, ref=None):
         """Forget cached cards (one customer, or all); the next request fetches fresh data."""
         db = self.database.get()
-        with db.atomic():
+        with write_transaction(db):
             if ref is None:
                 db.execute("delete from crm_card_cache")
             else:
@@ -114,7 +116,7 @@ class CustomerContext:
     def invalidate_keys(self, keys):
         """Forget cached cards by cache key (as produced by ``cache_key``)."""
         db = self.database.get()
-        with db.atomic():
+        with write_transaction(db):
             for key in keys:
                 db.execute("delete from crm_card_cache where key = ?", [key])
 
@@ -181,7 +183,7 @@ class CustomerContext:
         found = [r for r in records if r is not None]
         ttl = self.ttl if found else NOT_FOUND_TTL
         db = self.database.get()
-        with db.atomic():
+        with write_transaction(db):
             db["crm_card_cache"].upsert(
                 {"key": key, "records": json.dumps([_record_to_json(r) for r in found]), "found": int(bool(found)),
                  "fetched_at": iso(datetime.now(timezone.utc)), "expires_at": time.time() + ttl},

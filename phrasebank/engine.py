@@ -107,6 +107,7 @@ class SuggestionEngine:
             facts=facts or {},
             boosts=boosts or {},
             unseen=unseen,
+            confirmed=frozenset(extra_situations or ()),
         )
         suggestions = rank(index, vector, ctx, limit=limit, kinds=kinds)
         timing["rank"] = _ms(mark)

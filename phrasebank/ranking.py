@@ -42,6 +42,7 @@ class Context:
     facts: dict = field(default_factory=dict)  # template slot values from the CRM card
     boosts: dict = field(default_factory=dict)  # phrase id -> additive score (e.g. feedback)
     unseen: frozenset = frozenset()  # boosted phrases with no feedback yet: their boost is exploration
+    confirmed: frozenset = frozenset()  # situations the CRM confirms (a repeat contact): their phrases lead
 
 
 @dataclass
@@ -152,6 +153,9 @@ def rank(index, vector, ctx, limit=3, kinds=KINDS):
     wanted = np.isin(index.kind, [KINDS.index(k) for k in kinds])
     order = np.argsort(-np.where(scores.excluded | ~wanted, -np.inf, scores.total), kind="stable")
     taken = {kind: [] for kind in kinds}
+    for kind, (position, suggestion) in _leads(index, order, scores, wanted, ctx).items():
+        taken[kind].append(position)
+        chosen[kind].append(suggestion)
     for position in order:
         if scores.excluded[position] or not wanted[position]:
             break
@@ -167,6 +171,31 @@ def rank(index, vector, ctx, limit=3, kinds=KINDS):
         if all(len(items) >= limit for items in chosen.values()):
             break
     return chosen
+
+
+def _leads(index, order, scores, wanted, ctx):
+    """Per kind, the best phrase about a situation the CRM confirms, to go first.
+
+    A customer back about the same problem should hear that we know before
+    anything else, so the phrase that acknowledges the history leads its kind
+    even when a phrase about the problem itself scores a little higher.
+    """
+    leads = {}
+    if not ctx.confirmed:
+        return leads
+    for position in order:
+        if scores.excluded[position] or not wanted[position]:
+            break
+        phrase = index.phrases[position]
+        if phrase["kind"] in leads or not ctx.confirmed.intersection(phrase["situations"]):
+            continue
+        text = templates.render(phrase["text"], ctx.facts, phrase.get("fallback"))
+        if text is not None:
+            suggestion = _suggestion(phrase, text, scores, position, ctx)
+            named = ", ".join(s.replace("_", " ") for s in phrase["situations"] if s in ctx.confirmed)
+            suggestion["why"] += f"; first because the CRM confirms a {named}"
+            leads[phrase["kind"]] = (position, suggestion)
+    return leads
 
 
 def _suggestion(phrase, text, scores, position, ctx):

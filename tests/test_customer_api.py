@@ -71,6 +71,28 @@ def test_suggest_fills_history_into_phrases(client, agent, jonas):
     assert body["timing_ms"]["customer"] >= 0
 
 
+def test_a_confirmed_repeat_contact_leads_each_kind_that_can_say_so(client, agent, jonas, app):
+    message = "The heating has gone off AGAIN overnight. I'm so fed up with this."
+    body = client.post("/api/v1/suggest", headers=agent, json={"message": message, "customer": {"email": jonas},
+                                                              "limit": 3}).get_json()
+    assert body["customer"]["repeat_contact"]
+    bank = app.extensions["assist"].engine.index.phrases
+    emotion = body["emotion"]["label"]
+    led = 0
+    for kind, items in body["suggestions"].items():
+        can_say_so = any(p["kind"] == kind and "repeat_contact" in p["situations"]
+                         and (not p["emotions"] or emotion in p["emotions"]) for p in bank)
+        if items and can_say_so:
+            assert "repeat_contact" in items[0]["situations"], (kind, items[0])
+            assert "first because the CRM confirms a repeat contact" in items[0]["why"]
+            led += 1
+        assert all("first because" not in s["why"] for s in items[1:])
+    assert led >= 2  # at least the apology and the ownership lists
+    # Without the customer the same message ranks by fit alone: nothing is put first.
+    alone = client.post("/api/v1/suggest", headers=agent, json={"message": message, "limit": 3}).get_json()
+    assert all("first because" not in s["why"] for items in alone["suggestions"].values() for s in items)
+
+
 def test_suggest_without_history_uses_fallbacks(client, agent):
     body = client.post("/api/v1/suggest", headers=agent, json={
         "message": "This is the third time I've had to chase my refund!", "limit": 5,

@@ -150,6 +150,9 @@ def test_short_issue():
     assert short_issue("No connection every evening!!") == "no connection every evening"
     assert short_issue("VPN drops") == "VPN drops"
     assert len(short_issue("word " * 40)) <= 60
+    assert short_issue("Charged twice for my monthly bill") == "being charged twice for my monthly bill"
+    assert short_issue("Locked out of my account") == "being locked out of my account"
+    assert short_issue("Delayed delivery") == "delayed delivery"
 
 
 def test_unknown_customer_is_not_found(stored, embed, embedder):
