@@ -7,6 +7,8 @@ with phrases already in the bank).  Blocking problems can never be saved;
 warnings are saved only after the admin confirms ("save anyway").
 """
 
+import re
+
 from . import rules, templates
 
 # Cosine between a draft and an existing phrase above which they say nearly the same thing.
@@ -47,6 +49,40 @@ def _length(field, text):
     return []  # rules.lint already warns above LONG_PHRASE_CHARS
 
 
+# Words that name the customer's feeling, by the emotion they name.
+_FEELING_WORDS = {
+    "angry": "angry|furious|livid|anger|fury", "frustrated": "frustrated|frustration|fed up",
+    "anxious": "anxious|worried|nervous|anxiety|worry", "confused": "confused|confusion",
+    "disappointed": "disappointed|disappointment|let down", "sad": "sad|sadness|heartbroken|grief",
+}
+_NAMED_FEELING = re.compile(
+    r"\b(?:you're|you are|you feel|you must be|you're feeling|how|your|so of course you're)\s+"
+    r"(?:so |really |very |completely |understandably )?(" + "|".join(_FEELING_WORDS.values()) + r")\b",
+    re.IGNORECASE)
+
+
+def _named_feelings(text, emotions):
+    """A warning when the text tells the customer how they feel but is tagged for other feelings too.
+
+    "Of course you're angry" said to a frustrated or anxious customer puts a
+    feeling in their mouth, which is what empathy must not do.
+    """
+    named = set()
+    for match in _NAMED_FEELING.finditer(text):
+        word = match.group(1).lower()
+        named |= {e for e, words in _FEELING_WORDS.items() if re.fullmatch(words, word)}
+    if not named:
+        return []
+    others = [e for e in emotions if e not in named] if emotions else ["any emotion"]
+    if not others:
+        return []
+    said = ", ".join(sorted(named))
+    return [_problem("names_other_feeling", "warn", "emotions",
+                     f"The text names the customer's feeling ({said}) but the phrase is also for "
+                     f"{', '.join(others)}: tag it only for {said}, or word it for every feeling it is tagged with.",
+                     said)]
+
+
 def lint_phrase(phrase, near=()):
     """Every problem of a phrase draft: a list of {code, severity, field, message, match, ...}.
 
@@ -63,6 +99,7 @@ def lint_phrase(phrase, near=()):
     if fallback:
         problems += _wording("fallback", fallback) + _length("fallback", fallback)
     problems += _template(text, fallback)
+    problems += _named_feelings(text, phrase.get("emotions") or [])
     for other, cosine in near:
         problems.append(_problem(
             "near_duplicate", "warn", "text",

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from phrasebank import EMOTIONS, KINDS, SITUATIONS, phrases, rules, templates
+from phrasebank import EMOTIONS, KINDS, SITUATIONS, lint, phrases, rules, templates
 from phrasebank.defaults import default_phrases
 
 BANK = default_phrases()
@@ -47,6 +47,8 @@ def test_phrase_is_valid_and_follows_practice(phrase):
         assert not [p for p in rules.lint(text) if p["code"] == "jargon"]
     if templates.slots_in(phrase["text"]):
         assert phrase.get("fallback"), "a slotted phrase needs a slot-free fallback"
+    # Never tell a customer they feel something the phrase may be shown for another feeling.
+    assert not [p for p in lint.lint_phrase(phrase) if p["code"] == "names_other_feeling"]
 
 
 @pytest.mark.parametrize("phrase", [p for p in BANK if p["kind"] == "apology"], ids=lambda p: p["id"])

@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from phrasebank import InvalidPhrase, PhraseNotFound, VersionConflict, rules, templates, vectors
+from phrasebank import InvalidPhrase, PhraseNotFound, VersionConflict, lint, rules, templates, vectors
 from phrasebank.db import migrate, open_database
 from phrasebank.index import PhraseIndex
 from phrasebank.io import dump_phrases, parse_phrases
@@ -161,3 +161,17 @@ def test_files_round_trip_json_and_csv(store):
     for fmt in ("json", "csv"):
         plan = store.plan_import(parse_phrases(dump_phrases(exported, fmt), fmt))
         assert len(plan["unchanged"]) == 2 and not plan["rejected"], fmt
+
+
+@pytest.mark.parametrize("text, emotions, warned", [
+    ("Of course you're angry. Let's put this right.", ["angry", "frustrated"], True),
+    ("Of course you're angry. Let's put this right.", ["angry"], False),
+    ("I understand your frustration, and I'll sort it.", [], True),  # empty = shown for any emotion
+    ("I can hear how worried you are.", ["anxious"], False),
+    ("Anyone would feel the same in your place.", ["angry", "frustrated"], False),
+    ("I know how confusing our bills can be.", ["confused", "frustrated"], False),  # names the bill, not them
+])
+def test_lint_warns_when_a_named_feeling_may_be_wrong(text, emotions, warned):
+    problems = [p for p in lint.lint_phrase({"text": text, "emotions": emotions}) if p["code"] == "names_other_feeling"]
+    assert bool(problems) is warned
+    assert all(p["severity"] == "warn" and p["field"] == "emotions" for p in problems)
