@@ -14,6 +14,8 @@ from flask import Blueprint, render_template
 
 from connectors.demo import DEMO_MESSAGES, demo_customers
 
+from .page_headers import secure_page
+
 demo = Blueprint("demo", __name__)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -66,8 +68,4 @@ def demo_page():
 
 @demo.after_request
 def _security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return secure_page(response, CSP)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template
 
+from .page_headers import secure_page
+
 log = logging.getLogger(__name__)
 
 PANEL_DIR = Path(__file__).resolve().parent.parent / "extension" / "sidepanel"
@@ -59,11 +61,7 @@ def content_security_policy(origins):
 
 
 def _secure(response, origins):
-    response.headers["Content-Security-Policy"] = content_security_policy(origins)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return secure_page(response, content_security_policy(origins), referrer="no-referrer")
 
 
 @sidebar.get("/sidebar")

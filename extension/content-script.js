@@ -242,12 +242,13 @@
     const start = box.selectionStart ?? box.value.length;
     const end = box.selectionEnd ?? box.value.length;
     box.setRangeText(text, start, end, 'end');
+    return announceInput(box, text);
+  }
+
+  // Tell the page's editor (React, Vue, ...) that its text changed, as typing would.
+  function announceInput(box, text) {
     box.dispatchEvent(
-      new InputEvent('input', {
-        bubbles: true,
-        inputType: 'insertText',
-        data: text,
-      }),
+      new InputEvent('input', { bubbles: true, inputType: 'insertText', data: text }),
     );
     return { inserted: true };
   }
@@ -296,13 +297,6 @@
     range.collapse(true);
     selection.removeAllRanges();
     selection.addRange(range);
-    box.dispatchEvent(
-      new InputEvent('input', {
-        bubbles: true,
-        inputType: 'insertText',
-        data: text,
-      }),
-    );
-    return { inserted: true };
+    return announceInput(box, text);
   }
 })();

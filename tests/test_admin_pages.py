@@ -15,18 +15,12 @@ from assist import tokens
 from phrasebank.coverage import coverage
 from phrasebank.store import PhraseStore
 
+from .test_admin_app import csrf_of, signin
+
 SCRIPT = "<script>alert(1)</script>"
 PAGES = ("/admin/coverage", "/admin/transfer", "/admin/analytics")
 
 
-def csrf_of(page):
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def signin(client, token):
-    """Sign in through the skeleton's form; returns the POST's response."""
-    csrf = csrf_of(client.get("/admin/signin").get_data(as_text=True))
-    return client.post("/admin/signin", data={"token": token, "csrf_token": csrf})
 
 
 @pytest.fixture

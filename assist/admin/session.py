@@ -18,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from .. import tokens
+from ..page_headers import secure_page
 from . import admin
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -121,13 +122,8 @@ def _http_error(e):
 
 @admin.after_request
 def _security_headers(response):
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if request.endpoint != "admin.static":
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    return secure_page(response, CSP, no_store=request.endpoint != "admin.static")
 
 
 def _database():
