@@ -135,6 +135,8 @@ def test_options_test_the_connection(browser_context, server):
     result, text = check_connection(page, server.url, "asa_not-a-real-token")
     screenshot(page, "e2e-02-options-bad-token")
     assert result == "bad-token" and "token" in text.lower(), text
+    result, text = check_connection(page, server.url, server.tokens["admin"])
+    assert result == "ok" and "agents should use an agent token" in text, text  # works, but says so
     result, text = check_connection(page, server.url, server.tokens["agent"])
     screenshot(page, "e2e-03-options-ok")
     assert result == "ok", text
