@@ -8,6 +8,11 @@ from connectors.card import slot_facts
 REPEAT_CONFIDENCE = 0.95
 
 
+def crm_situations(card):
+    """What the CRM card confirms about the situation ({label: confidence}): a repeat contact."""
+    return {"repeat_contact": REPEAT_CONFIDENCE} if (card or {}).get("repeat_contact") else {}
+
+
 def suggest(services, message, customer_ref=None, conversation=None, channel=None, limit=3, kinds=None,
             agent_name=None):
     """The full /api/v1/suggest response body."""
@@ -21,8 +26,7 @@ def suggest(services, message, customer_ref=None, conversation=None, channel=Non
             customer_ref, message=message, message_vector=vector, conversation=conversation,
             deadline=services.config["CRM_DEADLINE_MS"] / 1000,
         )
-        if card.get("repeat_contact"):
-            extra["repeat_contact"] = REPEAT_CONFIDENCE
+        extra = crm_situations(card)
     carded = time.perf_counter()
     facts = slot_facts(card, agent_name=agent_name)
     result = engine.suggest(message, channel=channel, limit=limit, facts=facts, vector=vector,

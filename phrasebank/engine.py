@@ -74,6 +74,23 @@ class SuggestionEngine:
         """The unit vector of one text."""
         return self.embedder.encode_one(text)
 
+    def context(self, understood, channel=None, facts=None, boosts=None, extra_situations=None):
+        """The ranking Context for an Understanding, plus what the CRM adds.
+
+        ``extra_situations`` ({label: confidence}, such as a confirmed repeat
+        contact) join the message's own and are marked confirmed; ``boosts``
+        defaults to what agent feedback taught (none when learning is off).
+        """
+        situations = dict(understood.situations)
+        for label, confidence in (extra_situations or {}).items():
+            situations[label] = max(confidence, situations.get(label, 0.0))
+        unseen = frozenset()
+        if boosts is None and self.learning:
+            boosts, unseen = self.learning.boosts(), self.learning.unseen()
+        return Context(emotion=understood.emotion, emotion_scores=understood.scores, situations=situations,
+                       channel=channel, facts=facts or {}, boosts=boosts or {}, unseen=unseen,
+                       confirmed=frozenset(extra_situations or ()))
+
     def suggest(self, message, channel=None, limit=3, facts=None, kinds=KINDS, boosts=None, vector=None,
                 extra_situations=None):
         """Understand ``message`` and return the suggestion response body (without customer).
@@ -93,22 +110,7 @@ class SuggestionEngine:
         understood = self.classifier.understand(vector, message)
         timing["understand"] = _ms(mark)
         mark = time.perf_counter()
-        situations = dict(understood.situations)
-        for label, confidence in (extra_situations or {}).items():
-            situations[label] = max(confidence, situations.get(label, 0.0))
-        unseen = frozenset()
-        if boosts is None and self.learning:
-            boosts, unseen = self.learning.boosts(), self.learning.unseen()
-        ctx = Context(
-            emotion=understood.emotion,
-            emotion_scores=understood.scores,
-            situations=situations,
-            channel=channel,
-            facts=facts or {},
-            boosts=boosts or {},
-            unseen=unseen,
-            confirmed=frozenset(extra_situations or ()),
-        )
+        ctx = self.context(understood, channel, facts, boosts, extra_situations)
         suggestions = rank(index, vector, ctx, limit=limit, kinds=kinds)
         timing["rank"] = _ms(mark)
         timing["total"] = _ms(started)
@@ -121,7 +123,7 @@ class SuggestionEngine:
             },
             "situations": [
                 {"label": s, "confidence": round(float(c), 4)}
-                for s, c in sorted(situations.items(), key=lambda item: -item[1])
+                for s, c in sorted(ctx.situations.items(), key=lambda item: -item[1])
             ],
             "suggestions": suggestions,
             "timing_ms": timing,

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from assist import tokens
+from connectors.demo import DEMO_MESSAGES
 
 
 def csrf_of(page):
@@ -335,6 +336,28 @@ def test_preview_renders_with_crm_facts_lints_and_ranks(admin_client):
     assert maria["excluded"] is None and maria["rank"] >= 1 and maria["score"] > 0
     # An apology is never offered for a thank-you.
     assert rows["aisha.rahman@example.org"]["excluded"] and rows["aisha.rahman@example.org"]["rank"] is None
+
+
+@pytest.mark.parametrize("draft", [
+    {"id": "draft-repeat", "text": "I can see you've had to come back about this, and I'm so sorry we let it drag on.",
+     "situations": ["repeat_contact"]},
+    {"id": "draft-outage", "text": "I'm so sorry the connection keeps dropping every evening when you need it most.",
+     "situations": ["service_outage"]},
+])
+def test_preview_rank_is_where_agents_then_see_it(admin_client, admin, agent, draft):
+    """Maria is a confirmed repeat contact, so the preview must apply the same repeat-contact lead as /suggest."""
+    fields = {**draft, "kind": "apology", "emotions": ["frustrated", "angry"],
+              "use_when": "Customer's connection drops again in the evening."}
+    body = preview(admin_client, **fields, customer="maria.gonzalez@example.com").get_json()
+    previewed = {r["email"]: r for r in body["rankings"]}["maria.gonzalez@example.com"]["rank"]
+    assert previewed is not None
+    created = admin_client.post("/api/v1/phrases", json={**fields, "status": "approved"}, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    email = "maria.gonzalez@example.com"
+    result = admin_client.post("/api/v1/suggest", headers=agent, json={
+        "message": DEMO_MESSAGES[email], "customer": {"email": email}, "kinds": ["apology"], "limit": 10}).get_json()
+    served = [s["id"] for s in result["suggestions"]["apology"]]
+    assert draft["id"] in served and served.index(draft["id"]) + 1 == previewed, (served, previewed)
 
 
 def test_preview_uses_the_fallback_without_facts_and_lints_as_you_type(admin_client):

@@ -17,7 +17,7 @@ from phrasebank.index import PhraseIndex
 from phrasebank.ranking import Context, exclusion, score_all
 from phrasebank.search import BankVectors
 from phrasebank.vectors import cached_vectors
-from phrasebank.vocab import KINDS
+from phrasebank.vocab import KINDS, SITUATIONS
 
 from .. import assistant
 
@@ -67,12 +67,10 @@ class Workbench:
                                           deadline=self.services.config["CRM_DEADLINE_MS"] / 1000)
 
     def _context(self, message, vector, card):
-        understood = self.services.engine.understand(message, vector)
-        situations = dict(understood.situations)
-        if card and card.get("repeat_contact"):
-            situations["repeat_contact"] = max(assistant.REPEAT_CONFIDENCE, situations.get("repeat_contact", 0.0))
-        return Context(emotion=understood.emotion, emotion_scores=understood.scores, situations=situations,
-                       facts=slot_facts(card, agent_name=SAMPLE_AGENT))
+        # The same context agents' requests get, without learned boosts: a draft has no feedback yet.
+        engine = self.services.engine
+        return engine.context(engine.understand(message, vector), facts=slot_facts(card, agent_name=SAMPLE_AGENT),
+                              boosts={}, extra_situations=assistant.crm_situations(card))
 
     # -- previews ------------------------------------------------------------------------
 
@@ -159,11 +157,19 @@ def _better(index, sample, ctx, draft, score):
     if scores is None or sample.get("_revision") != index.revision:
         scores = score_all(index, sample["vector"], ctx)
         sample["_scores"], sample["_revision"] = scores, index.revision
-    same_kind = index.kind == KINDS.index(draft["kind"])
-    mask = same_kind & ~scores.excluded & (scores.total > score)
+    eligible = (index.kind == KINDS.index(draft["kind"])) & ~scores.excluded
     if draft.get("id") in index.by_id:
-        mask[index.by_id[draft["id"]]] = False
-    return int(mask.sum())
+        eligible[index.by_id[draft["id"]]] = False
+    better = eligible & (scores.total > score)
+    count = int(better.sum())
+    if not ctx.confirmed:
+        return count
+    # The best phrase about a situation the CRM confirms leads its kind (ranking._leads).
+    columns = [SITUATIONS.index(s) for s in ctx.confirmed]
+    leading = eligible & (index.situations[:, columns] > 0).any(axis=1)
+    if ctx.confirmed & set(draft.get("situations") or ()):
+        return count if (leading & better).any() else 0  # the draft itself leads unless a better one does
+    return count + int((leading & ~better).any())  # a weaker leading phrase still goes ahead of it
 
 
 def _name(card):
