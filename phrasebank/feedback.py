@@ -258,17 +258,7 @@ def analytics(db, since=None, until=None, bucket="day", phrase_id=None, today=No
         phrase_id = None
     elif not isinstance(phrase_id, str) or not db.execute("select 1 from phrases where id = ?", [phrase_id]).fetchone():
         raise InvalidFeedback(f"No phrase with id {phrase_id!r}.", "phrase_id", "unknown_phrase")
-    where, args = "created_at >= ? and created_at < ?", _bounds(since, until)
-    if phrase_id:
-        where, args = "phrase_id = ? and " + where, [phrase_id, *args]
-    per_phrase = {}
-    for pid, event, n in db.execute(f"select phrase_id, event, count(*) from feedback_events where {where}"
-                                    " group by 1, 2", args):
-        per_phrase.setdefault(pid, _empty())[event] = n
-    marks = ",".join("?" * len(POSITIVE))
-    for pid, n in db.execute(f"select phrase_id, count(distinct request_id) from feedback_events where {where}"
-                             f" and event in ({marks}) group by 1", [*args, *POSITIVE]):
-        per_phrase[pid]["accepted"] = n
+    per_phrase = _counts_by_phrase(db, since, until, phrase_id)
     if phrase_id:
         per_phrase.setdefault(phrase_id, _empty())
     return {
@@ -280,6 +270,29 @@ def analytics(db, since=None, until=None, bucket="day", phrase_id=None, today=No
         "series": _series(db, since, until, bucket, phrase_id),
         "never_used": _never_used(db, per_phrase, phrase_id),
     }
+
+
+def _counts_by_phrase(db, since, until, phrase_id=None):
+    """{phrase id: event counts and accepted showings} for the phrases with feedback in the period."""
+    where, args = "created_at >= ? and created_at < ?", _bounds(since, until)
+    if phrase_id:
+        where, args = "phrase_id = ? and " + where, [phrase_id, *args]
+    per_phrase = {}
+    for pid, event, n in db.execute(f"select phrase_id, event, count(*) from feedback_events where {where}"
+                                    " group by 1, 2", args):
+        per_phrase.setdefault(pid, _empty())[event] = n
+    marks = ",".join("?" * len(POSITIVE))
+    for pid, n in db.execute(f"select phrase_id, count(distinct request_id) from feedback_events where {where}"
+                             f" and event in ({marks}) group by 1", [*args, *POSITIVE]):
+        per_phrase[pid]["accepted"] = n
+    return per_phrase
+
+
+def phrase_stats(db, since=None, until=None, today=None):
+    """{phrase id: counts, accepted and acceptance} over a period (default the last 30 days), nothing else."""
+    since, until = period(since, until, today)
+    return {pid: {"accepted": 0, **counts, "acceptance": acceptance({"accepted": 0, **counts})}
+            for pid, counts in _counts_by_phrase(db, since, until).items()}
 
 
 def _totals(per_phrase):

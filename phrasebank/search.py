@@ -76,7 +76,7 @@ def find(db, query, stats=None, similarity=None):
     pages = max(1, -(-total // per_page))
     page = min(max(1, query.page), pages)
     chosen = ids[(page - 1) * per_page : page * per_page]
-    found = _phrases_by_id(db, chosen)
+    found = PhraseStore(db).get_many(chosen)
     result = []
     for phrase_id in chosen:
         phrase = found[phrase_id]
@@ -107,21 +107,6 @@ def _sorted_ids(rows, sort, stats, similarity):
             return (value is not None, value or 0.0, stats.get(i, {}).get("shown", 0))
         return sorted(ids, key=accepted, reverse=True)
     return ids
-
-
-def _phrases_by_id(db, ids):
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(f"select * from phrases where id in ({marks})", ids)
-    columns = [d[0] for d in rows.description]
-    found = {}
-    for row in rows.fetchall():
-        phrase = dict(zip(columns, row))
-        for name in LIST_COLUMNS.values():
-            phrase[name] = json.loads(phrase[name] or "[]")
-        found[phrase["id"]] = phrase
-    return found
 
 
 class BankVectors:

@@ -43,6 +43,14 @@ class PhraseStore:
             raise PhraseNotFound(f"no phrase with id {phrase_id!r}", field="id")
         return _from_row(rows[0])
 
+    def get_many(self, ids):
+        """{id: phrase} for the ``ids`` that exist (one query)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {p["id"]: p for p in map(_from_row, self.db.query(f"select * from phrases where id in ({marks})",
+                                                                  list(ids)))}
+
     def list(self, status=None):
         """Return every phrase (optionally only those with ``status``), ordered by id."""
         where, args = ("status = ?", [status]) if status else (None, None)

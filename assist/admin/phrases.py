@@ -5,13 +5,10 @@ write records who (the admin token's name) in the phrase's revisions, and the
 engine is refreshed at once so agents see approved changes immediately.
 """
 
-import logging
-import sqlite3
-
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from connectors.demo import DEMO_MESSAGES
-from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES, InvalidPhrase, PhraseNotFound
+from phrasebank import CHANNELS, EMOTIONS, KINDS, SITUATIONS, STATUSES, InvalidPhrase, PhraseNotFound, feedback
 from phrasebank import lint as phrase_lint
 from phrasebank.errors import VersionConflict
 from phrasebank.phrases import EDITABLE, LANGUAGE_PATTERN
@@ -24,7 +21,6 @@ from . import admin
 from .session import admin_required
 from .workbench import Workbench
 
-log = logging.getLogger(__name__)
 PER_PAGE = 50
 VOCAB = {"kind": KINDS, "emotion": EMOTIONS, "situation": SITUATIONS, "channel": CHANNELS, "status": STATUSES}
 # Workflow buttons: from a status, the statuses an admin may move a phrase to.
@@ -46,18 +42,6 @@ def workbench():
     if "workbench" not in extras:
         extras["workbench"] = Workbench(_services())
     return extras["workbench"]
-
-
-def usage_stats(db):
-    """{phrase id: feedback counts over the last 30 days}; empty when feedback is not available."""
-    try:
-        from phrasebank import feedback
-
-        report = feedback.analytics(db)
-    except (ImportError, AttributeError, sqlite3.OperationalError) as e:
-        log.info("no feedback analytics for the phrase list: %s", e)
-        return {}
-    return {row["id"]: row for row in report["phrases"]}
 
 
 @admin.get("/")
@@ -95,7 +79,7 @@ def phrase_list():
     if like:
         bench = workbench()
         similarity = bench.bank_vectors.similarities(db, _services().embedder.encode_one(like))
-    result = find(db, query, stats=usage_stats(db), similarity=similarity)
+    result = find(db, query, stats=feedback.phrase_stats(db), similarity=similarity)
     languages = [r[0] for r in db.execute("select distinct language from phrases order by 1")]
     args = {k: v for k, v in request.args.items() if k in (*FILTERS, "q", "like", "sort") and v}
     return render_template("admin/phrases.html", result=result, query=query, like=like, vocab=VOCAB,
