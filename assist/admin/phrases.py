@@ -13,11 +13,11 @@ from phrasebank import lint as phrase_lint
 from phrasebank.errors import VersionConflict
 from phrasebank.phrases import EDITABLE, LANGUAGE_PATTERN
 from phrasebank.search import FILTERS, SORTS, PhraseQuery, find
-from phrasebank.store import PhraseStore
 
 from ..errors import bad_request
 from ..validation import json_body
 from . import admin
+from .common import field_changes, services, store
 from .session import admin_required
 from .workbench import Workbench
 
@@ -25,22 +25,13 @@ PER_PAGE = 50
 VOCAB = {"kind": KINDS, "emotion": EMOTIONS, "situation": SITUATIONS, "channel": CHANNELS, "status": STATUSES}
 # Workflow buttons: from a status, the statuses an admin may move a phrase to.
 TRANSITIONS = {"draft": ("approved", "retired"), "approved": ("retired", "draft"), "retired": ("draft", "approved")}
-SHOWN_FIELDS = ("text", "kind", "emotions", "situations", "channels", "language", "status", "use_when", "fallback")
-
-
-def _services():
-    return current_app.extensions["assist"]
-
-
-def _store():
-    return PhraseStore(_services().database.get())
 
 
 def workbench():
     """The app's Workbench (previews, try a message, bank vectors), made on first use."""
     extras = current_app.extensions["assist_admin"]
     if "workbench" not in extras:
-        extras["workbench"] = Workbench(_services())
+        extras["workbench"] = Workbench(services())
     return extras["workbench"]
 
 
@@ -74,11 +65,11 @@ def phrase_list():
     """Phrases with words and semantic search, filters, sort by usage or acceptance, pages."""
     query = _list_query(request.args)
     like = (request.args.get("like") or "").strip()[: current_app.config["MAX_MESSAGE_CHARS"]]
-    db = _services().database.get()
+    db = services().database.get()
     similarity = None
     if like:
         bench = workbench()
-        similarity = bench.bank_vectors.similarities(db, _services().embedder.encode_one(like))
+        similarity = bench.bank_vectors.similarities(db, services().embedder.encode_one(like))
     result = find(db, query, stats=feedback.phrase_stats(db), similarity=similarity)
     languages = [r[0] for r in db.execute("select distinct language from phrases order by 1")]
     args = {k: v for k, v in request.args.items() if k in (*FILTERS, "q", "like", "sort") and v}
@@ -162,18 +153,18 @@ def phrase_create():
         return _refused(draft, None, problems, reason)
     wanted_id = (request.form.get("id") or "").strip()
     try:
-        phrase = _store().create({**draft, "status": "draft", **({"id": wanted_id} if wanted_id else {})},
+        phrase = store().create({**draft, "status": "draft", **({"id": wanted_id} if wanted_id else {})},
                                  author=g.admin["name"])
     except InvalidPhrase as e:
         return _render_form(draft, None, problems, error=e.message, status=422)
-    _services().engine.refresh(force=True)
+    services().engine.refresh(force=True)
     flash(f"Saved {phrase['id']} as a draft. Agents see it once it is approved.")
     return redirect(url_for("admin.phrase_edit", phrase_id=phrase["id"]))
 
 
 def _phrase_or_404(phrase_id):
     try:
-        return _store().get(phrase_id)
+        return store().get(phrase_id)
     except PhraseNotFound:
         abort(404, description=f"No phrase with id {phrase_id!r}.")
 
@@ -183,7 +174,7 @@ def _phrase_or_404(phrase_id):
 def phrase_edit(phrase_id):
     """The edit form of one phrase, with its workflow buttons."""
     phrase = _phrase_or_404(phrase_id)
-    return _render_form({k: phrase[k] for k in SHOWN_FIELDS}, phrase)
+    return _render_form({k: phrase[k] for k in EDITABLE}, phrase)
 
 
 def _form_version():
@@ -201,15 +192,15 @@ def phrase_update(phrase_id):
     if reason:
         return _refused(draft, phrase, problems, reason)
     try:
-        saved = _store().update(phrase_id, draft, author=g.admin["name"], expected_version=_form_version())
+        saved = store().update(phrase_id, draft, author=g.admin["name"], expected_version=_form_version())
     except VersionConflict:
-        current = _store().get(phrase_id)
+        current = store().get(phrase_id)
         return _render_form(draft, current, problems, status=409,
                             error=f"Someone saved this phrase meanwhile (it is now version {current['version']}). "
                             "Your text is below; saving again overwrites theirs.")
     except InvalidPhrase as e:
         return _render_form(draft, phrase, problems, error=e.message, status=422)
-    _services().engine.refresh(force=True)
+    services().engine.refresh(force=True)
     unchanged = saved["version"] == phrase["version"]
     flash("Nothing changed." if unchanged else f"Saved {phrase_id} (version {saved['version']}).")
     return redirect(url_for("admin.phrase_edit", phrase_id=phrase_id))
@@ -225,14 +216,14 @@ def phrase_status(phrase_id):
         flash(f"{phrase_id} is {phrase['status']}; it cannot become {status!s}.")
         return redirect(url_for("admin.phrase_edit", phrase_id=phrase_id))
     try:
-        _store().update(phrase_id, {"status": status}, author=g.admin["name"], expected_version=_form_version())
+        store().update(phrase_id, {"status": status}, author=g.admin["name"], expected_version=_form_version())
     except VersionConflict:
         flash("Someone changed this phrase meanwhile; check it and try again.")
         return redirect(url_for("admin.phrase_edit", phrase_id=phrase_id))
     except InvalidPhrase as e:  # written before today's rules: fix it before approving
         flash(f"Cannot change the status: {e.message}")
         return redirect(url_for("admin.phrase_edit", phrase_id=phrase_id))
-    _services().engine.refresh(force=True)
+    services().engine.refresh(force=True)
     verb = {"approved": "Approved: agents can now be offered", "retired": "Retired: agents no longer see",
             "draft": "Back to draft: agents no longer see"}[status]
     flash(f"{verb} {phrase_id}.")
@@ -242,33 +233,16 @@ def phrase_status(phrase_id):
 # -- history -------------------------------------------------------------------------------
 
 
-def _changes(before, after):
-    """[(field, before value, after value)] for the fields a revision changed."""
-    rows = []
-    for name in SHOWN_FIELDS:
-        old = before.get(name) if before else None
-        new = after.get(name)
-        if old != new and (before or new not in ("", [], None)):
-            rows.append((name, _shown(old), _shown(new)))
-    return rows
-
-
-def _shown(value):
-    if value is None:
-        return ""
-    return ", ".join(value) if isinstance(value, list) else str(value)
-
-
 @admin.get("/phrases/<phrase_id>/history")
 @admin_required
 def phrase_history(phrase_id):
     """Every version of a phrase: who, when, what changed (before and after), and restore buttons."""
     phrase = _phrase_or_404(phrase_id)
-    revisions = _store().history(phrase_id)
+    revisions = store().history(phrase_id)
     versions = []
     for i, revision in enumerate(revisions):
         before = revisions[i - 1]["data"] if i else None
-        versions.append({**revision, "changes": _changes(before, revision["data"])})
+        versions.append({**revision, "changes": field_changes(before, revision["data"])})
     return render_template("admin/phrase_history.html", phrase=phrase, versions=list(reversed(versions)))
 
 
@@ -278,10 +252,10 @@ def recent_changes():
     """The audit log of the whole bank: who changed which phrase when, before and after, newest first."""
     page = request.args.get("page", "1")
     author = (request.args.get("by") or "").strip()[:200] or None
-    log = _store().recent_changes(page=int(page) if page.isdigit() and len(page) < 7 else 1,
+    log = store().recent_changes(page=int(page) if page.isdigit() and len(page) < 7 else 1,
                                   per_page=PER_PAGE, author=author)
     for change in log["changes"]:
-        change["changes"] = _changes(change["before"], change["after"])
+        change["changes"] = field_changes(change["before"], change["after"])
     return render_template("admin/changes.html", log=log, author=author)
 
 
@@ -291,16 +265,16 @@ def phrase_restore(phrase_id):
     """Restore the wording and tags of an earlier version as a new version (the status stays)."""
     phrase = _phrase_or_404(phrase_id)
     wanted = request.form.get("version", "")
-    revision = next((r for r in _store().history(phrase_id) if str(r["version"]) == wanted), None)
+    revision = next((r for r in store().history(phrase_id) if str(r["version"]) == wanted), None)
     if revision is None:
         abort(404, description=f"{phrase_id} has no version {wanted!r}.")
     changes = {k: revision["data"][k] for k in EDITABLE if k != "status" and k in revision["data"]}
     try:
-        saved = _store().update(phrase_id, changes, author=g.admin["name"])
+        saved = store().update(phrase_id, changes, author=g.admin["name"])
     except InvalidPhrase as e:
         flash(f"Version {wanted} cannot be restored: {e.message}")
         return redirect(url_for("admin.phrase_history", phrase_id=phrase_id))
-    _services().engine.refresh(force=True)
+    services().engine.refresh(force=True)
     if saved["version"] == phrase["version"]:
         flash(f"The current text already matches version {wanted}.")
     else:

@@ -18,10 +18,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from phrasebank.db import write_transaction
 from phrasebank.errors import InvalidPhrase
 from phrasebank.io import dump_phrases, parse_phrases
-from phrasebank.phrases import EDITABLE
-from phrasebank.store import PhraseStore
 
 from . import admin
+from .common import field_changes, services, store
 from .session import admin_required, error_page
 
 FORMATS = ("csv", "json")
@@ -33,14 +32,6 @@ class PreviewOutdated(Exception):
     """The bank changed between the preview and Apply."""
 
 
-def _services():
-    return current_app.extensions["assist"]
-
-
-def _store():
-    return PhraseStore(_services().database.get())
-
-
 def _signer():
     return URLSafeTimedSerializer(current_app.secret_key, salt="assist-admin-import")
 
@@ -49,7 +40,7 @@ def _signer():
 @admin_required
 def transfer():
     """Export buttons and the import form."""
-    return render_template("admin/transfer.html", total=_store().count())
+    return render_template("admin/transfer.html", total=store().count())
 
 
 @admin.get("/transfer/export")
@@ -61,7 +52,7 @@ def transfer_export():
         return error_page(400, "Export as csv or json.")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return Response(
-        dump_phrases(_store().export(), fmt),
+        dump_phrases(store().export(), fmt),
         mimetype="text/csv" if fmt == "csv" else "application/json",
         headers={"Content-Disposition": f'attachment; filename="phrases-{stamp}.{fmt}"'},
     )
@@ -108,16 +99,6 @@ def _fingerprint(plan):
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _shown(value):
-    return ", ".join(value) if isinstance(value, list) else value
-
-
-def field_changes(before, after):
-    """Per-field ``{"field", "before", "after"}`` for the editable fields that differ."""
-    return [{"field": name, "before": _shown(before.get(name)), "after": _shown(after.get(name))}
-            for name in EDITABLE if before.get(name) != after.get(name)]
-
-
 def _where(index, fmt):
     # Spreadsheets number the header as row 1, so the first phrase is row 2.
     return f"row {index + 2}" if fmt == "csv" else f"item {index + 1}"
@@ -139,11 +120,11 @@ def transfer_preview():
         text, fmt, source = _upload()
         rows = _rows(text, fmt)
     except InvalidPhrase as e:
-        return render_template("admin/transfer.html", total=_store().count(), error=e.message), 400
-    store = _store()
-    revision = store.revision()  # read first: a write after this makes Apply refuse
-    existing = {p["id"]: p for p in store.list()}
-    plan = store.plan_import(rows)
+        return render_template("admin/transfer.html", total=store().count(), error=e.message), 400
+    bank = store()
+    revision = bank.revision()  # read first: a write after this makes Apply refuse
+    existing = {p["id"]: p for p in bank.list()}
+    plan = bank.plan_import(rows)
     token = _signer().dumps({"rows": rows, "revision": revision, "plan": _fingerprint(plan), "admin": g.admin["id"]})
     # Apply posts the token back as a form field, which Flask caps at MAX_FORM_MEMORY_SIZE.
     too_large = len(token) + 1000 > (current_app.config.get("MAX_FORM_MEMORY_SIZE") or float("inf"))
@@ -171,20 +152,20 @@ def transfer_apply():
     data, problem = _signed_preview()
     if problem:
         return problem
-    store = _store()
+    bank = store()
     try:
-        with write_transaction(store.db):
-            if store.revision() != data["revision"]:
+        with write_transaction(bank.db):
+            if bank.revision() != data["revision"]:
                 raise PreviewOutdated
-            plan = store.apply_import(data["rows"], author=g.admin["name"])
+            plan = bank.apply_import(data["rows"], author=g.admin["name"])
             if _fingerprint(plan) != data["plan"]:
                 raise PreviewOutdated  # rolls back the writes above
     except PreviewOutdated:
         message = "The phrase bank changed since this preview, so nothing was imported. Upload the file again."
-        return render_template("admin/transfer.html", total=store.count(), error=message), 409
+        return render_template("admin/transfer.html", total=bank.count(), error=message), 409
     except InvalidPhrase as e:
-        return render_template("admin/transfer.html", total=store.count(), error=e.message), 400
-    _services().engine.refresh(force=True)
+        return render_template("admin/transfer.html", total=bank.count(), error=e.message), 400
+    services().engine.refresh(force=True)
     flash(f"Imported: {len(plan['added'])} added, {len(plan['changed'])} changed, "
           f"{len(plan['unchanged'])} unchanged.")
     return redirect(url_for("admin.transfer"))
