@@ -10,6 +10,7 @@ import {
   BUILTIN_ADAPTERS,
   adapterForUrl,
   adapterMatches,
+  backendOrigin,
 } from './site-adapters.js';
 
 const SCRIPT_ID = 'assist-site-adapters';
@@ -54,15 +55,6 @@ async function allAdapters() {
   const { customAdapters = [] } =
     await chrome.storage.sync.get('customAdapters');
   return [...customAdapters, ...BUILTIN_ADAPTERS];
-}
-
-async function backendOrigin() {
-  const { backendUrl } = await chrome.storage.local.get('backendUrl');
-  try {
-    return backendUrl ? new URL(backendUrl).origin : null;
-  } catch {
-    return null;
-  }
 }
 
 // One sync at a time: granting the backend fires permissions.onAdded and the

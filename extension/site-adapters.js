@@ -234,3 +234,13 @@ function slug(text) {
       .replace(/^-|-$/g, '') || 'site'
   );
 }
+
+/** The origin of the configured backend (the `{backend}` in adapters' patterns), or null. */
+export async function backendOrigin() {
+  const { backendUrl } = await chrome.storage.local.get('backendUrl');
+  try {
+    return backendUrl ? new URL(backendUrl).origin : null;
+  } catch {
+    return null;
+  }
+}

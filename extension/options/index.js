@@ -5,6 +5,7 @@ import {
   BUILTIN_ADAPTERS,
   SELECTOR_FIELDS,
   adapterMatches,
+  backendOrigin,
   validateAdapter,
 } from '../site-adapters.js';
 import { parseBackendUrl, testConnection } from './connection.js';
@@ -79,15 +80,6 @@ async function customAdapters() {
   const { customAdapters = [] } =
     await chrome.storage.sync.get('customAdapters');
   return customAdapters;
-}
-
-async function backendOrigin() {
-  const { backendUrl } = await chrome.storage.local.get('backendUrl');
-  try {
-    return backendUrl ? new URL(backendUrl).origin : null;
-  } catch {
-    return null;
-  }
 }
 
 async function renderAdapters() {
